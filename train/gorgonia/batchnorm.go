@@ -36,7 +36,7 @@ func (b *builder) batchNorm(n *graph.Node) error {
 	keep[1] = x.Shape()[1]
 	bcast := func(v *G.Node) (*G.Node, error) { return G.Reshape(v, keep) }
 	var steps []func() error
-	var mean, meanR, xc, sq, variance, ve, inv, invR, xn, sR, bR, y1, y *G.Node
+	var mean, meanR, xc, sq, variance, ve, rstd, invR, xn, sR, bR, y1, y *G.Node
 	steps = append(steps,
 		func() (err error) { mean, err = G.Mean(x, axes...); return },
 		func() (err error) { meanR, err = bcast(mean); return },
@@ -44,8 +44,11 @@ func (b *builder) batchNorm(n *graph.Node) error {
 		func() (err error) { sq, err = G.Square(xc); return },
 		func() (err error) { variance, err = G.Mean(sq, axes...); return },
 		func() (err error) { ve, err = G.Add(variance, G.NewConstant(eps)); return },
-		func() (err error) { inv, err = G.InverseSqrt(ve); return },
-		func() (err error) { invR, err = bcast(inv); return },
+		// 1/sqrt(v) as two ops: gorgonia v0.9.18's InverseSqrt has a
+		// wrong gradient (found by TestDenseBatchNormGradientsMatchNative).
+		func() (err error) { rstd, err = G.Sqrt(ve); return },
+		func() (err error) { rstd, err = G.Inverse(rstd); return },
+		func() (err error) { invR, err = bcast(rstd); return },
 		func() (err error) { xn, err = G.BroadcastHadamardProd(xc, invR, nil, pattern); return },
 		func() (err error) { sR, err = bcast(scale); return },
 		func() (err error) { bR, err = bcast(bias); return },
