@@ -18,7 +18,7 @@ type step struct {
 	node    *Node
 	kernel  Kernel
 	in, out []int // value slots; -1 for an omitted optional input
-	grad    bool  // some input needs a gradient
+	grad    bool  // some output needs a gradient (so some input does)
 	// din scratch for inputs whose gradient is accumulated from several
 	// consumers; nil where the gradient goes straight into the slot.
 	ins, outs, douts, dins []*Tensor
@@ -43,6 +43,7 @@ type Plan struct {
 	outputs []int
 	ctx     Ctx
 	written []bool
+	outBuf  []*Tensor // what Forward returns
 }
 
 // Compile builds a plan for g with the given input shapes (by input name;
@@ -154,7 +155,15 @@ func Compile(g *Graph, inputs map[string]Shape, opt Options) (*Plan, error) {
 			}
 			p.vals[i] = t
 			st.out = append(st.out, i)
-			p.need[i] = st.grad
+			// Gradients stop at int64 values and at operators that
+			// read only their inputs' shapes.
+			p.need[i] = st.grad && !def.ShapeOnly && t.DType == Float32
+		}
+		st.grad = false
+		for _, i := range st.out {
+			if i >= 0 && p.need[i] {
+				st.grad = true
+			}
 		}
 		st.ins = make([]*Tensor, len(st.in))
 		st.outs = make([]*Tensor, len(st.out))
@@ -228,7 +237,7 @@ func (p *Plan) InputShape(i int) Shape { return p.vals[p.inputs[i]].Shape }
 
 // Forward runs the graph on inputs (one per graph input, in order, each of
 // the compiled shape; their data is copied in) and returns the outputs. The
-// returned tensors belong to the plan and are overwritten by the next call.
+// returned slice and tensors belong to the plan and are overwritten by the next call.
 func (p *Plan) Forward(inputs ...*Tensor) ([]*Tensor, error) {
 	if len(inputs) != len(p.inputs) {
 		return nil, fmt.Errorf("graph %q: %d inputs given, the graph takes %d", p.g.Name, len(inputs), len(p.inputs))
@@ -248,11 +257,14 @@ func (p *Plan) Forward(inputs ...*Tensor) ([]*Tensor, error) {
 		st := &p.steps[s]
 		st.kernel.Forward(&p.ctx, st.ins, st.outs)
 	}
-	out := make([]*Tensor, len(p.outputs))
-	for j, i := range p.outputs {
-		out[j] = p.vals[i]
+	// The slice is reused too, so that a training step allocates nothing.
+	if p.outBuf == nil {
+		p.outBuf = make([]*Tensor, len(p.outputs))
 	}
-	return out, nil
+	for j, i := range p.outputs {
+		p.outBuf[j] = p.vals[i]
+	}
+	return p.outBuf, nil
 }
 
 // Backward propagates dOut (the loss gradient with respect to each graph
