@@ -2,8 +2,9 @@ package graph
 
 import "math"
 
-// Element-wise activations. Each registers a forward f(x) and a backward that
-// needs either the input x or the output y.
+// Activations. The element-wise ones (Relu, Sigmoid, LeakyRelu, Tanh, Elu)
+// each register a forward f(x) and a backward that needs either the input x
+// or the output y; Clip and Softmax have kernels of their own below.
 
 func init() {
 	registerUnary("Relu", func(a BuildArgs) (unary, error) {
@@ -31,7 +32,58 @@ func init() {
 			dx: func(_, y, g float32) float32 { return g * y * (1 - y) },
 		}, nil
 	})
+	// LeakyRelu: y = x for x > 0, alpha·x otherwise; the gradient is 1
+	// only where x > 0, as for Relu.
+	registerUnary("LeakyRelu", func(a BuildArgs) (unary, error) {
+		alpha := a.Node.Attrs.Float("alpha", leakyReluDefaultAlpha)
+		return unary{
+			f: func(x float32) float32 {
+				if x > 0 {
+					return x
+				}
+				return alpha * x
+			},
+			dx: func(x, _, g float32) float32 {
+				if x > 0 {
+					return g
+				}
+				return alpha * g
+			},
+		}, nil
+	})
+	registerUnary("Tanh", func(a BuildArgs) (unary, error) {
+		return unary{
+			f:  func(x float32) float32 { return float32(math.Tanh(float64(x))) },
+			dx: func(_, y, g float32) float32 { return g * (1 - y*y) },
+		}, nil
+	})
+	// Elu: y = x for x > 0, alpha·(eˣ − 1) otherwise.
+	registerUnary("Elu", func(a BuildArgs) (unary, error) {
+		alpha := a.Node.Attrs.Float("alpha", eluDefaultAlpha)
+		return unary{
+			f: func(x float32) float32 {
+				if x > 0 {
+					return x
+				}
+				return alpha * float32(math.Expm1(float64(x)))
+			},
+			dx: func(x, y, g float32) float32 {
+				if x > 0 {
+					return g
+				}
+				return g * (y + alpha)
+			},
+		}, nil
+	})
+	Register(OpDef{Type: "Clip", Build: buildClip})
+	Register(OpDef{Type: "Softmax", Build: buildSoftmax})
 }
+
+// Activation attribute defaults (ONNX).
+const (
+	leakyReluDefaultAlpha = 0.01
+	eluDefaultAlpha       = 1.0
+)
 
 func sigmoid(x float32) float32 {
 	if x >= 0 {
@@ -49,7 +101,7 @@ type unary struct {
 
 func registerUnary(op string, configure func(BuildArgs) (unary, error)) {
 	Register(OpDef{Type: op, Build: func(a BuildArgs) (Kernel, []Shape, error) {
-		if len(a.In) != 1 || a.In[0] == nil {
+		if len(a.In) != 1 || !inputGiven(a, 0) {
 			return nil, nil, a.Errorf("takes 1 input, got %d", len(a.In))
 		}
 		u, err := configure(a)
@@ -79,6 +131,154 @@ func (u *unary) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 		lo, hi = lo*4096, min(hi*4096, len(x))
 		for i := lo; i < hi; i++ {
 			dx[i] = u.dx(x[i], y[i], g[i])
+		}
+	})
+}
+
+// clip is Clip: y = min(max(x, lo), hi). Opset 6 reads the bounds from the
+// min and max attributes, opset 11 and later from the optional inputs 1 and
+// 2, which must be constant scalars. An absent bound is ±MaxFloat32. The
+// gradient passes where lo ≤ x ≤ hi (TensorFlow's clip_by_value and
+// PyTorch's clamp).
+type clip struct{ lo, hi float32 }
+
+func buildClip(a BuildArgs) (Kernel, []Shape, error) {
+	if len(a.In) == 0 || len(a.In) > 3 || !inputGiven(a, 0) {
+		return nil, nil, a.Errorf("takes 1 to 3 inputs, got %d", len(a.In))
+	}
+	if a.InType[0] != Float32 {
+		return nil, nil, a.Errorf("input is %v, want float32", a.InType[0])
+	}
+	k := &clip{
+		lo: a.Node.Attrs.Float("min", -math.MaxFloat32),
+		hi: a.Node.Attrs.Float("max", math.MaxFloat32),
+	}
+	for i, bound := range []*float32{&k.lo, &k.hi} {
+		if !inputGiven(a, i+1) {
+			continue
+		}
+		t, err := a.Const(i + 1)
+		if err != nil {
+			return nil, nil, err
+		}
+		if t.Len() != 1 {
+			return nil, nil, a.Errorf("input %d (%q) has shape %v, want a scalar", i+1, a.Node.Inputs[i+1], t.Shape)
+		}
+		*bound = float32(t.Floats()[0])
+	}
+	return k, []Shape{a.In[0]}, nil
+}
+
+// inputGiven reports whether the node names input i. (BuildArgs.In[i] is
+// nil both for an omitted input and for a scalar, whose shape is empty.)
+func inputGiven(a BuildArgs, i int) bool {
+	return i < len(a.Node.Inputs) && a.Node.Inputs[i] != ""
+}
+
+func (k *clip) Forward(_ *Ctx, in, out []*Tensor) {
+	x, y := in[0].Data, out[0].Data
+	for i, v := range x {
+		y[i] = min(max(v, k.lo), k.hi)
+	}
+}
+
+func (k *clip) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
+	if din[0] == nil {
+		return
+	}
+	x, g, dx := in[0].Data, dout[0].Data, din[0].Data
+	for i, v := range x {
+		if v >= k.lo && v <= k.hi {
+			dx[i] = g[i]
+		} else {
+			dx[i] = 0
+		}
+	}
+}
+
+// softmax is Softmax along one axis: y = exp(x − max) / Σ exp(x − max).
+// From opset 13 the axis defaults to −1 and the softmax runs along that
+// axis alone; before, the axis defaults to 1 and the input is coerced to
+// 2-D at it, so the softmax runs over all the axes from it on. The
+// gradient is dx = y·(g − Σ g·y).
+type softmax struct{ outer, n, inner int }
+
+func buildSoftmax(a BuildArgs) (Kernel, []Shape, error) {
+	if len(a.In) != 1 || !inputGiven(a, 0) {
+		return nil, nil, a.Errorf("takes 1 input, got %d", len(a.In))
+	}
+	if a.InType[0] != Float32 {
+		return nil, nil, a.Errorf("input is %v, want float32", a.InType[0])
+	}
+	x := a.In[0]
+	def := int64(-1)
+	if a.Opset < 13 {
+		def = 1
+	}
+	axis := a.Node.Attrs.Int("axis", def)
+	if axis < 0 {
+		axis += int64(len(x))
+	}
+	if axis < 0 || axis >= int64(len(x)) {
+		return nil, nil, a.Errorf("axis %d out of range for input %v", a.Node.Attrs.Int("axis", def), x)
+	}
+	k := &softmax{outer: 1, n: 1, inner: 1}
+	for i, d := range x {
+		switch {
+		case int64(i) < axis:
+			k.outer *= d
+		case int64(i) == axis || a.Opset < 13:
+			k.n *= d
+		default:
+			k.inner *= d
+		}
+	}
+	return k, []Shape{x}, nil
+}
+
+func (k *softmax) Forward(_ *Ctx, in, out []*Tensor) {
+	x, y := in[0].Data, out[0].Data
+	Parallel(k.outer, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			for j := range k.inner {
+				base := b*k.n*k.inner + j
+				m := float32(math.Inf(-1))
+				for i := range k.n {
+					m = max(m, x[base+i*k.inner])
+				}
+				var s float64
+				for i := range k.n {
+					e := math.Exp(float64(x[base+i*k.inner] - m))
+					y[base+i*k.inner] = float32(e)
+					s += e
+				}
+				inv := float32(1 / s)
+				for i := range k.n {
+					y[base+i*k.inner] *= inv
+				}
+			}
+		}
+	})
+}
+
+func (k *softmax) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
+	if din[0] == nil {
+		return
+	}
+	y, g, dx := out[0].Data, dout[0].Data, din[0].Data
+	Parallel(k.outer, func(lo, hi int) {
+		for b := lo; b < hi; b++ {
+			for j := range k.inner {
+				base := b*k.n*k.inner + j
+				var s float64
+				for i := range k.n {
+					s += float64(g[base+i*k.inner]) * float64(y[base+i*k.inner])
+				}
+				for i := range k.n {
+					p := base + i*k.inner
+					dx[p] = y[p] * (g[p] - float32(s))
+				}
+			}
 		}
 	})
 }
