@@ -52,6 +52,11 @@ type Config struct {
 	// training goes on from the next epoch, ending as an uninterrupted
 	// run would.
 	Resume bool
+	// Engine, when set, builds the engine that computes each training
+	// step's loss and gradients for a batch size, in place of the native
+	// executor (which still runs validation). The gorgonia engine
+	// (package train/gorgonia) is one.
+	Engine func(g *graph.Graph, batch int) (Engine, error)
 }
 
 // DefaultConfig returns Keras 2's fit defaults with the seed model's
@@ -71,6 +76,9 @@ type runPlan struct {
 	douts  []*graph.Tensor
 	grads  []*graph.Tensor
 	hasGrd bool
+	// engine, when Config.Engine is set, computes the training steps in
+	// place of p (which still serves validation).
+	engine Engine
 }
 
 // samples is a range of rows of x and y.
@@ -284,6 +292,11 @@ func (t *trainer) plan(n int, grad bool) (*runPlan, error) {
 	} else {
 		rp.y = graph.New(out.Shape...)
 	}
+	if grad && t.cfg.Engine != nil {
+		if rp.engine, err = t.cfg.Engine(t.g, n); err != nil {
+			return nil, fmt.Errorf("graph %q: engine for batch %d: %w", t.g.Name, n, err)
+		}
+	}
 	if grad {
 		rp.dout = graph.New(out.Shape...)
 		rp.douts = []*graph.Tensor{rp.dout}
@@ -316,6 +329,9 @@ func gather(rp *runPlan, s *samples, idx []int) {
 // gradient returns a *NumericError and leaves the weights untouched.
 func (t *trainer) step(rp *runPlan, idx []int) (float64, error) {
 	gather(rp, &t.train, idx)
+	if rp.engine != nil {
+		return t.engineStep(rp)
+	}
 	outs, err := rp.p.Forward(rp.in...)
 	if err != nil {
 		return 0, err
@@ -333,13 +349,18 @@ func (t *trainer) step(rp *runPlan, idx []int) (float64, error) {
 			return l, t.paramFault("gradient", i, gr.Data, l)
 		}
 	}
-	t.cfg.Optimizer.Step(t.params, rp.grads)
+	return l, t.update(rp.grads, l)
+}
+
+// update applies the optimizer and checks that the weights stayed finite.
+func (t *trainer) update(grads []*graph.Tensor, l float64) error {
+	t.cfg.Optimizer.Step(t.params, grads)
 	for i, p := range t.params {
 		if !finite(p.Data) {
-			return l, t.paramFault("weight", i, p.Data, l)
+			return t.paramFault("weight", i, p.Data, l)
 		}
 	}
-	return l, nil
+	return nil
 }
 
 // evaluate returns the mean loss over s, in batches, in inference mode.

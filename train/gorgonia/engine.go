@@ -152,6 +152,15 @@ func (m *Model) Step(x, y *graph.Tensor) (float64, error) {
 	}
 	copy(m.xT.Data().([]float32), x.Data)
 	copy(m.yT.Data().([]float32), y.Data)
+	// The tape machine adds into the weights' dual values; gorgonia's own
+	// solvers zero them after each update, and so must we.
+	for _, p := range m.Params {
+		if gv, err := p.Grad(); err == nil && gv != nil {
+			if d, ok := gv.Data().([]float32); ok {
+				clear(d)
+			}
+		}
+	}
 	m.vm.Reset()
 	if err := m.vm.RunAll(); err != nil {
 		return 0, fmt.Errorf("gorgonia engine: %w", err)

@@ -168,3 +168,41 @@ func TestUnsupportedOperatorIsNamed(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestFitWithGorgoniaEngineMatchesNative(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	x := graph.New(40, 1, 28, 28)
+	for i := range x.Data {
+		if rng.Float64() < 0.3 {
+			x.Data[i] = rng.Float32()
+		}
+	}
+	run := func(engine bool) (*graph.Graph, *train.History) {
+		g := seedModel(t)
+		cfg := train.DefaultConfig()
+		cfg.Epochs, cfg.BatchSize, cfg.Seed = 2, 16, 3 // 16+16+8: a partial batch too
+		if engine {
+			cfg.Engine = Engine("binary_crossentropy")
+		}
+		h, err := train.Fit(g, x, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, h
+	}
+	gn, hn := run(false)
+	gg, hg := run(true)
+	for e := range hn.Loss {
+		if math.Abs(hn.Loss[e]-hg.Loss[e]) > 1e-5 {
+			t.Errorf("epoch %d loss: native %.7f, gorgonia %.7f", e+1, hn.Loss[e], hg.Loss[e])
+		}
+	}
+	for _, name := range gn.TrainableNames() {
+		a, b := gn.Params[name].Data, gg.Params[name].Data
+		for i := range a {
+			if d := math.Abs(float64(a[i] - b[i])); d > 1e-4+1e-3*math.Abs(float64(a[i])) {
+				t.Fatalf("%s[%d]: native %g, gorgonia %g after 2 epochs", name, i, a[i], b[i])
+			}
+		}
+	}
+}
