@@ -89,12 +89,16 @@ func underscore(s string) string {
 }
 
 func decodeTrainOptions(v *viper.Viper, where string) (trainOptions, error) {
-	var o trainOptions
-	exact := func(c *mapstructure.DecoderConfig) { c.ErrorUnused = true }
-	if err := v.UnmarshalKey("train", &o, exact); err != nil {
-		return o, fmt.Errorf("config %q: train: %w", where, err)
+	// Unmarshal (not UnmarshalKey) sees the bound flags' defaults too.
+	var all struct {
+		Model any          `mapstructure:"model"`
+		Train trainOptions `mapstructure:"train"`
 	}
-	return o, nil
+	exact := func(c *mapstructure.DecoderConfig) { c.ErrorUnused = true }
+	if err := v.Unmarshal(&all, exact); err != nil {
+		return all.Train, fmt.Errorf("config %q: %w", where, err)
+	}
+	return all.Train, nil
 }
 
 func runTrain(cmd *cobra.Command, _ []string) error {
