@@ -1,0 +1,303 @@
+package graph
+
+import "runtime"
+
+// convGeom is the geometry of one 2-D convolution
+//
+//	y[n][m][oy][ox] = Σ_{c in m's group, ky, kx} w[m][c][ky][kx] · x[n][c][sh·oy + dh·ky − pt][sw·ox + dw·kx − pl]
+//
+// with x [n, cin, hin, win], w [cout, cin/group, kh, kw], y [n, cout, hout,
+// wout]. ConvTranspose is the same geometry run backwards.
+type convGeom struct {
+	n, cin, hin, win, cout, hout, wout int
+	kh, kw, sh, sw, dh, dw             int
+	pt, pl, pb, pr                     int
+	group                              int
+}
+
+// convCore runs a convGeom's three products image by image on flat planes
+// (see conv_kernels.go):
+//
+//	forward        y  = conv(x, w)
+//	data gradient  dx = convᵀ(dy, w), which is also ConvTranspose's forward
+//	filter grad.   dw = Σ_n corr(x, dy)
+//
+// Forward frame: x is copied into zero-padded planes of hp×wp; output
+// position p = oy·wq + ox reads xp[sw·p + offsF[t]]. The row width wp is a
+// multiple of sw and wq = sh·wp/sw, so sw·p lands on row sh·oy.
+//
+// Data-gradient frame: dy is zero-inserted (stride) into planes of hu×wu,
+// dy[y][x] at row rowU + sh·y and column colU + sw·x (entries falling
+// outside only ever meet padding and are dropped); dx position p = i·wu + j
+// reads u[p + offsD[t]] with the kernel flipped and its channels swapped.
+//
+// Scratch is per slot: the batch is split into a fixed number of slots at
+// build time, each worked by one goroutine, so results do not depend on
+// timing; filter and bias gradients are summed per slot in float64 and the
+// slots added in order.
+type convCore struct {
+	convGeom
+	cg, mg, kf, kd int // channels per group in and out; taps per output and per dx channel
+
+	hp, wp, wq, planeX, lenX int
+	lf, spanF                int
+	offsF                    []int
+
+	hu, wu, planeU, lenU int
+	rowU, colU           int
+	share                bool // stride 1 with pads within the kernel extent: see newConvCore
+	shift                int  // where dy[0][0] sits in u when share
+	ld, spanD            int
+	offsD                []int
+
+	wF, wD []float32 // weights packed for the forward and data-gradient frames
+	slots  []convSlot
+}
+
+type convSlot struct {
+	xp []float32 // x in the forward frame
+	yf []float32 // forward output, 4 rows of spanF
+	gf []float32 // dy in the forward frame, cout rows of spanF, zero past the data (nil when Conv shares u)
+	u  []float32 // dy in the data-gradient frame
+	xf []float32 // data-gradient output, 4 rows of spanD
+	dw []float64 // filter gradient of this slot's images
+	db []float64 // bias gradient of this slot's images
+}
+
+// newConvCore sizes the frames and allocates the scratch for geometry g;
+// nbias is the length of the bias gradient (cout for Conv, cin for
+// ConvTranspose, which also sets transpose).
+func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
+	c := &convCore{convGeom: g}
+	c.cg, c.mg = g.cin/g.group, g.cout/g.group
+	c.kf = c.cg * g.kh * g.kw
+	c.kd = c.mg * g.kh * g.kw
+
+	c.rowU = g.dh*(g.kh-1) - g.pt
+	c.colU = g.dw*(g.kw-1) - g.pl
+	c.hu = g.hin + g.dh*(g.kh-1)
+	c.wu = g.win + g.dw*(g.kw-1)
+	c.wp = convRoundUp(g.win+g.pl+g.pr, g.sw)
+	c.wq = g.sh * c.wp / g.sw
+	if c.share = g.sh == 1 && g.sw == 1 && c.rowU >= 0 && c.colU >= 0; c.share {
+		// One row width for both frames, so that dy zero-inserted into
+		// the data-gradient frame is also dy in the forward frame's
+		// output layout, shift positions on, with zero rows below it
+		// for the filter kernel's last vector.
+		c.wp = max(c.wp, c.wu)
+		c.wq, c.wu = c.wp, c.wp
+		c.hu = max(c.hu, c.rowU+g.hout) + 1 + (8+c.wu-1)/c.wu
+		c.shift = c.rowU*c.wu + c.colU
+	}
+	c.hp = g.hin + g.pt + g.pb
+	c.planeX = c.hp * c.wp
+	c.lf = g.hout * c.wq
+	c.spanF = corrSpan(c.lf)
+	c.offsF = make([]int, 0, c.kf)
+	for ci := 0; ci < c.cg; ci++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				c.offsF = append(c.offsF, ci*c.planeX+g.dh*ky*c.wp+g.dw*kx)
+			}
+		}
+	}
+	c.lenX = max(g.cin*c.planeX, (g.group-1)*c.cg*c.planeX+g.sw*(c.spanF-1)+c.offsF[len(c.offsF)-1]+1)
+
+	c.planeU = c.hu * c.wu
+	c.ld = g.hin * c.wu
+	c.spanD = corrSpan(c.ld)
+	c.offsD = make([]int, 0, c.kd)
+	for m := 0; m < c.mg; m++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				c.offsD = append(c.offsD, m*c.planeU+g.dh*ky*c.wu+g.dw*kx)
+			}
+		}
+	}
+	c.lenU = max(g.cout*c.planeU, (g.group-1)*c.mg*c.planeU+c.spanD-1+c.offsD[len(c.offsD)-1]+1)
+
+	c.wF = make([]float32, g.cout*c.kf)
+	c.wD = make([]float32, g.cin*c.kd)
+	nslot := max(min(runtime.GOMAXPROCS(0), g.n), 1)
+	c.slots = make([]convSlot, nslot)
+	for i := range c.slots {
+		c.slots[i] = convSlot{
+			xp: make([]float32, c.lenX),
+			yf: make([]float32, 4*c.spanF),
+			u:  make([]float32, c.lenU),
+			xf: make([]float32, 4*c.spanD),
+			dw: make([]float64, g.cout*c.kf),
+			db: make([]float64, nbias),
+		}
+		if transpose || !c.share {
+			c.slots[i].gf = make([]float32, g.cout*c.spanF)
+		}
+	}
+	return c
+}
+
+// images returns the batch range of slot s.
+func (c *convCore) images(s int) (lo, hi int) {
+	ns := len(c.slots)
+	return s * c.n / ns, (s + 1) * c.n / ns
+}
+
+// packForward packs w [cout][cg][kh][kw] for the forward frame.
+func (c *convCore) packForward(w []float32) {
+	kf := c.kf
+	for g := 0; g < c.group; g++ {
+		rows := w[g*c.mg*kf : (g+1)*c.mg*kf]
+		packRows(c.wF[g*c.mg*kf:], c.mg, kf, func(j, t int) float32 { return rows[j*kf+t] })
+	}
+}
+
+// packData packs w flipped and with its channel axes swapped, for the
+// data-gradient frame: row c (an input channel), tap (m, ky', kx') holds
+// w[m][c][kh−1−ky'][kw−1−kx'].
+func (c *convCore) packData(w []float32) {
+	kh, kw, cg, mg := c.kh, c.kw, c.cg, c.mg
+	for g := 0; g < c.group; g++ {
+		wg := w[g*mg*c.kf : (g+1)*mg*c.kf]
+		packRows(c.wD[g*cg*c.kd:], cg, c.kd, func(j, t int) float32 {
+			m, r := t/(kh*kw), t%(kh*kw)
+			ky, kx := kh-1-r/kw, kw-1-r%kw
+			return wg[((m*cg+j)*kh+ky)*kw+kx]
+		})
+	}
+}
+
+// fillX copies one image x [cin][hin][win] into the forward frame.
+func (c *convCore) fillX(sl *convSlot, x []float32) {
+	for ci := 0; ci < c.cin; ci++ {
+		copyRows(sl.xp[ci*c.planeX+c.pt*c.wp+c.pl:], c.wp, x[ci*c.hin*c.win:], c.win, c.hin, c.win, 0)
+	}
+}
+
+// forward computes one image y [cout][hout][wout] from the x in sl.xp, plus
+// bias (nil for none), with weights packed by packForward.
+func (c *convCore) forward(sl *convSlot, y, bias []float32) {
+	ys := c.hout * c.wout
+	for g := 0; g < c.group; g++ {
+		xp := sl.xp[g*c.cg*c.planeX:]
+		for j := g * c.mg; j < (g+1)*c.mg; {
+			// A block of up to 4 rows at a time, extracted while it
+			// is still in L1.
+			mb := blockRows((g+1)*c.mg - j)
+			corrRows(sl.yf, c.spanF, xp, c.offsF, c.wF[j*c.kf:], mb, c.lf, c.sw)
+			var b []float32
+			if bias != nil {
+				b = bias[j:]
+			}
+			extract(y[j*ys:], sl.yf, mb, c.hout, c.wout, c.spanF, c.wq, b)
+			j += mb
+		}
+	}
+}
+
+// fillU zero-inserts one image dy [cout][hout][wout] into the data-gradient
+// frame.
+func (c *convCore) fillU(sl *convSlot, dy []float32) {
+	// Columns x0 ≤ x < x1 land inside [0, wu).
+	x0, x1 := 0, c.wout
+	if c.colU < 0 {
+		x0 = (-c.colU + c.sw - 1) / c.sw
+	}
+	if last := c.colU + c.sw*(c.wout-1); last >= c.wu {
+		x1 = (c.wu-1-c.colU)/c.sw + 1
+	}
+	// Rows y0 ≤ y < y1 likewise.
+	y0, y1 := 0, c.hout
+	if c.rowU < 0 {
+		y0 = (-c.rowU + c.sh - 1) / c.sh
+	}
+	if last := c.rowU + c.sh*(c.hout-1); last >= c.hu {
+		y1 = (c.hu-1-c.rowU)/c.sh + 1
+	}
+	if x0 >= x1 || y0 >= y1 {
+		return
+	}
+	for m := 0; m < c.cout; m++ {
+		plane := sl.u[m*c.planeU:]
+		src := dy[m*c.hout*c.wout:]
+		if c.sw == 1 {
+			copyRows(plane[(c.rowU+c.sh*y0)*c.wu+c.colU+x0:], c.sh*c.wu, src[y0*c.wout+x0:], c.wout, y1-y0, x1-x0, 0)
+			continue
+		}
+		for y := y0; y < y1; y++ {
+			row := plane[(c.rowU+c.sh*y)*c.wu:][:c.wu]
+			for x := x0; x < x1; x++ {
+				row[c.colU+c.sw*x] = src[y*c.wout+x]
+			}
+		}
+	}
+}
+
+// data computes one image dx [cin][hin][win] from the dy in sl.u, plus bias
+// (nil for none), with weights packed by packData.
+func (c *convCore) data(sl *convSlot, dx, bias []float32) {
+	xs := c.hin * c.win
+	for g := 0; g < c.group; g++ {
+		u := sl.u[g*c.mg*c.planeU:]
+		for j := g * c.cg; j < (g+1)*c.cg; {
+			mb := blockRows((g+1)*c.cg - j)
+			corrRows(sl.xf, c.spanD, u, c.offsD, c.wD[j*c.kd:], mb, c.ld, 1)
+			var b []float32
+			if bias != nil {
+				b = bias[j:]
+			}
+			extract(dx[j*xs:], sl.xf, mb, c.hin, c.win, c.spanD, c.wu, b)
+			j += mb
+		}
+	}
+}
+
+// fillG copies one image dy [cout][hout][wout] into the forward frame's
+// output layout.
+func (c *convCore) fillG(sl *convSlot, dy []float32) {
+	for m := 0; m < c.cout; m++ {
+		copyRows(sl.gf[m*c.spanF:], c.wq, dy[m*c.hout*c.wout:], c.wout, c.hout, c.wout, 0)
+	}
+}
+
+// filter adds to sl.dw the filter gradient of one image, from the x in
+// sl.xp and the dy in sl.gf (fromU false) or, when c.share, in sl.u.
+func (c *convCore) filter(sl *convSlot, fromU bool) {
+	gf, gstride, base := sl.gf, c.spanF, 0
+	if fromU {
+		gf, gstride, base = sl.u, c.planeU, c.shift
+	}
+	for g := 0; g < c.group; g++ {
+		dotRows(sl.dw[g*c.mg*c.kf:], c.kf, gf[base+g*c.mg*gstride:], gstride, sl.xp[g*c.cg*c.planeX:], c.offsF, c.mg, c.lf, c.sw)
+	}
+}
+
+// extract copies the valid positions of rows flat rows (row stride span,
+// image row stride w) into t [rows][h][wd], adding bias[row] when bias is
+// not nil.
+func extract(t, flat []float32, rows, h, wd, span, w int, bias []float32) {
+	for r := 0; r < rows; r++ {
+		var b float32
+		if bias != nil {
+			b = bias[r]
+		}
+		copyRows(t[r*h*wd:], wd, flat[r*span:], w, h, wd, b)
+	}
+}
+
+// sumPlanes adds to acc[r] the sum of plane r of t [rows][size].
+func sumPlanes(acc []float64, t []float32, rows, size int) {
+	for r := 0; r < rows; r++ {
+		acc[r] += sumPlane(t[r*size : (r+1)*size])
+	}
+}
+
+// reduceSlots writes dst[i] = Σ_slots part(slot)[i], slots in order.
+func (c *convCore) reduceSlots(dst []float32, part func(*convSlot) []float64) {
+	for i := range dst {
+		var s float64
+		for k := range c.slots {
+			s += part(&c.slots[k])[i]
+		}
+		dst[i] = float32(s)
+	}
+}
