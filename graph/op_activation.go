@@ -1,6 +1,9 @@
 package graph
 
-import "math"
+import (
+	"math"
+	"sync"
+)
 
 // Activations. The element-wise ones (Relu, Sigmoid, LeakyRelu, Tanh, Elu)
 // each register a forward f(x) and a backward that needs either the input x
@@ -24,12 +27,16 @@ func init() {
 				}
 				return 0
 			},
+			fwd: reluForward,
+			bwd: reluBackward,
 		}, nil
 	})
 	registerUnary("Sigmoid", func(a BuildArgs) (unary, error) {
 		return unary{
-			f:  sigmoid,
-			dx: func(_, y, g float32) float32 { return g * y * (1 - y) },
+			f:   sigmoid,
+			dx:  func(_, y, g float32) float32 { return g * y * (1 - y) },
+			fwd: sigmoidForward,
+			bwd: sigmoidBackward,
 		}, nil
 	})
 	// LeakyRelu: y = x for x > 0, alpha·x otherwise; the gradient is 1
@@ -85,6 +92,38 @@ const (
 	eluDefaultAlpha       = 1.0
 )
 
+func reluForward(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = max(v, 0)
+	}
+}
+
+func reluBackward(x, _, g, d []float32) {
+	g, d = g[:len(x)], d[:len(x)]
+	for i, v := range x {
+		if v > 0 {
+			d[i] = g[i]
+		} else {
+			d[i] = 0
+		}
+	}
+}
+
+func sigmoidForward(x, y []float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		y[i] = sigmoid(v)
+	}
+}
+
+func sigmoidBackward(_, y, g, d []float32) {
+	g, d = g[:len(y)], d[:len(y)]
+	for i, v := range y {
+		d[i] = g[i] * v * (1 - v)
+	}
+}
+
 func sigmoid(x float32) float32 {
 	if x >= 0 {
 		return float32(1 / (1 + math.Exp(-float64(x))))
@@ -93,11 +132,24 @@ func sigmoid(x float32) float32 {
 	return float32(e / (1 + e))
 }
 
-// unary is an element-wise operator: y = f(x), dx = dx(x, y, dy).
+// unary is an element-wise operator: y = f(x), dx = dx(x, y, dy). The
+// hottest ones (Relu, Sigmoid) also give slice kernels, fwd and bwd, whose
+// loops the compiler keeps free of calls.
 type unary struct {
-	f  func(x float32) float32
-	dx func(x, y, g float32) float32
+	f   func(x float32) float32
+	dx  func(x, y, g float32) float32
+	fwd func(x, y []float32)
+	bwd func(x, y, g, dx []float32)
+
+	// The tensors of the call in progress, and the method values handed
+	// to the worker pool, made once so that calls allocate nothing.
+	x, y, g, d       []float32
+	fwdPart, bwdPart func(lo, hi int)
+	wg               *sync.WaitGroup
 }
+
+// unaryChunk is the number of elements per unit of parallel work.
+const unaryChunk = 4096
 
 func registerUnary(op string, configure func(BuildArgs) (unary, error)) {
 	Register(OpDef{Type: op, Build: func(a BuildArgs) (Kernel, []Shape, error) {
@@ -108,31 +160,47 @@ func registerUnary(op string, configure func(BuildArgs) (unary, error)) {
 		if err != nil {
 			return nil, nil, err
 		}
-		return &u, []Shape{a.In[0]}, nil
+		k := &unary{f: u.f, dx: u.dx, fwd: u.fwd, bwd: u.bwd, wg: new(sync.WaitGroup)}
+		k.fwdPart, k.bwdPart = k.forwardPart, k.backwardPart
+		return k, []Shape{a.In[0]}, nil
 	}})
 }
 
+func (u *unary) forwardPart(lo, hi int) {
+	lo, hi = lo*unaryChunk, min(hi*unaryChunk, len(u.x))
+	x, y := u.x[lo:hi], u.y[lo:hi]
+	if u.fwd != nil {
+		u.fwd(x, y)
+		return
+	}
+	for i, v := range x {
+		y[i] = u.f(v)
+	}
+}
+
+func (u *unary) backwardPart(lo, hi int) {
+	lo, hi = lo*unaryChunk, min(hi*unaryChunk, len(u.x))
+	x, y, g, d := u.x[lo:hi], u.y[lo:hi], u.g[lo:hi], u.d[lo:hi]
+	if u.bwd != nil {
+		u.bwd(x, y, g, d)
+		return
+	}
+	for i := range x {
+		d[i] = u.dx(x[i], y[i], g[i])
+	}
+}
+
 func (u *unary) Forward(_ *Ctx, in, out []*Tensor) {
-	x, y := in[0].Data, out[0].Data
-	Parallel(len(x)/4096+1, func(lo, hi int) {
-		lo, hi = lo*4096, min(hi*4096, len(x))
-		for i := lo; i < hi; i++ {
-			y[i] = u.f(x[i])
-		}
-	})
+	u.x, u.y = in[0].Data, out[0].Data
+	parallelFixed((len(u.x)+unaryChunk-1)/unaryChunk, u.fwdPart, u.wg)
 }
 
 func (u *unary) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 	if din[0] == nil {
 		return
 	}
-	x, y, g, dx := in[0].Data, out[0].Data, dout[0].Data, din[0].Data
-	Parallel(len(x)/4096+1, func(lo, hi int) {
-		lo, hi = lo*4096, min(hi*4096, len(x))
-		for i := lo; i < hi; i++ {
-			dx[i] = u.dx(x[i], y[i], g[i])
-		}
-	})
+	u.x, u.y, u.g, u.d = in[0].Data, out[0].Data, dout[0].Data, din[0].Data
+	parallelFixed((len(u.x)+unaryChunk-1)/unaryChunk, u.bwdPart, u.wg)
 }
 
 // clip is Clip: y = min(max(x, lo), hi). Opset 6 reads the bounds from the
