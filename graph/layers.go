@@ -49,6 +49,7 @@ type Builder struct {
 	cur   string // the current value: the last layer's output
 	shape Shape  // its internal shape (NCHW for 4-D), batch -1
 	done  bool
+	total int // elements of weights and activations so far
 }
 
 // NewBuilder returns a builder for a graph called name whose weights are
@@ -180,8 +181,45 @@ func (b *Builder) param(layer, what string, t *Tensor, trainable bool) string {
 // finish records the layer for Summary and Split; its output is the current
 // value.
 func (b *Builder) finish(layer, class string, shape Shape, params ...string) error {
+	if err := checkElements(layer, "output", shape[1:]...); err != nil {
+		return err
+	}
+	// The model as a whole is bounded too: its weights and one sample's
+	// activations, which Summary and Compile allocate.
+	b.total += shape[1:].Size()
+	for _, p := range params {
+		b.total += b.g.Params[p].Len()
+	}
+	if b.total > MaxModelElements {
+		return fmt.Errorf("%s: the model's weights and activations exceed %d elements", layer, MaxModelElements)
+	}
 	b.shape = shape
 	b.g.Layers = append(b.g.Layers, LayerInfo{Name: layer, Type: class, Output: b.cur, Params: params})
+	return nil
+}
+
+// MaxLayerElements bounds the elements of one weight tensor and of one
+// sample's activation of a layer (2^26 float32s, 256 MiB), so that a config
+// asking for absurd sizes is refused before anything is allocated.
+const MaxLayerElements = 1 << 26
+
+// MaxModelElements bounds the sum over layers of weights and per-sample
+// activations (2^28 float32s, 1 GiB).
+const MaxModelElements = 1 << 28
+
+// checkElements returns an error naming the layer when the product of dims
+// exceeds MaxLayerElements (or a dimension is not positive).
+func checkElements(layer, what string, dims ...int) error {
+	n := 1
+	for _, d := range dims {
+		if d <= 0 {
+			return fmt.Errorf("%s: %s shape %v has a dimension that is not positive", layer, what, dims)
+		}
+		if n > MaxLayerElements/d {
+			return fmt.Errorf("%s: %s shape %v exceeds %d elements", layer, what, dims, MaxLayerElements)
+		}
+		n *= d
+	}
 	return nil
 }
 

@@ -102,6 +102,9 @@ func (l Conv2D) build(b *Builder, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkElements(name, "kernel", l.Filters, c, k[0], k[1]); err != nil {
+		return err
+	}
 	// Keras draws the kernel in HWIO; ONNX wants OIHW.
 	hwio := make([]float32, k[0]*k[1]*c*l.Filters)
 	if err := b.draw(name, l.KernelInitializer, hwio, k[0]*k[1]*c, k[0]*k[1]*l.Filters); err != nil {
@@ -201,6 +204,9 @@ func (l Conv2DTranspose) build(b *Builder, name string) error {
 	}
 	oh, t, bo, oph := transposeAxis(h, k[0], s[0], padding)
 	ow, le, r, opw := transposeAxis(w, k[1], s[1], padding)
+	if err := checkElements(name, "kernel", c, l.Filters, k[0], k[1]); err != nil {
+		return err
+	}
 	// Keras's kernel is (kh, kw, filters, in); fans come from that shape.
 	hwoi := make([]float32, k[0]*k[1]*l.Filters*c)
 	if err := b.draw(name, l.KernelInitializer, hwoi, k[0]*k[1]*l.Filters, k[0]*k[1]*c); err != nil {

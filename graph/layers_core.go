@@ -65,6 +65,9 @@ func (l Dense) build(b *Builder, name string) error {
 		return err
 	}
 	in := b.shape[1]
+	if err := checkElements(name, "kernel", in, l.Units); err != nil {
+		return err
+	}
 	kernel := New(in, l.Units)
 	if err := b.draw(name, l.KernelInitializer, kernel.Data, in, l.Units); err != nil {
 		return err

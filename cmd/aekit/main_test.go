@@ -57,6 +57,7 @@ func TestBadInputFailsWithNamedCause(t *testing.T) {
 	unknownTop := writeFile(t, dir, "unknown-top.yaml", "model:\n  input: [28, 28, 1]\n  layers: [{type: Flatten}]\nepochs: 3\n")
 	unknownLayer := writeFile(t, dir, "unknown-layer.yaml", "model:\n  input: [28, 28, 1]\n  layers:\n    - {type: Conv3D, filters: 2}\n")
 	impossible := writeFile(t, dir, "impossible.yaml", "model:\n  input: [2, 2, 1]\n  layers:\n    - {type: MaxPooling2D}\n    - {type: MaxPooling2D}\n")
+	huge := writeFile(t, dir, "huge.yaml", "model:\n  input: [28, 28, 1]\n  layers:\n    - {type: Conv2D, filters: 100000000, kernel_size: 3}\n")
 	corruptDir := filepath.Join(dir, "images")
 	if err := os.Mkdir(corruptDir, 0o755); err != nil {
 		t.Fatal(err)
@@ -73,6 +74,7 @@ func TestBadInputFailsWithNamedCause(t *testing.T) {
 		{"unknown top-level key", []string{"summary", "--config", unknownTop}, []string{"epochs", "top-level"}},
 		{"unknown layer", []string{"summary", "--config", unknownLayer}, []string{"Conv3D", "known types"}},
 		{"impossible shape", []string{"summary", "--config", impossible}, []string{"max_pooling2d_2", "1×1"}},
+		{"absurd size refused before allocating", []string{"summary", "--config", huge}, []string{"conv2d_1", "exceeds"}},
 		{"corrupt data file", []string{"train", "--epochs", "1", "--quiet", "--data", corruptDir, "--out", filepath.Join(dir, "o1")}, []string{"broken.png"}},
 		{"unwritable output folder", []string{"train", "--epochs", "1", "--quiet", "--out", filepath.Join(blocker, "out")}, []string{"--out", "not-a-folder"}},
 		{"bad optimizer", []string{"train", "--optimizer", "adagrad", "--quiet", "--out", filepath.Join(dir, "o2")}, []string{"adagrad", "known optimizers"}},
