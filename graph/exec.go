@@ -85,6 +85,9 @@ func Compile(g *Graph, inputs map[string]Shape, opt Options) (*Plan, error) {
 		}
 		i := slot(in.Name)
 		p.vals[i] = New(s...)
+		if in.DType == Int64 {
+			p.vals[i] = &Tensor{Shape: s.Clone(), DType: Int64, Ints: make([]int64, s.Size())}
+		}
 		p.inputs = append(p.inputs, i)
 		p.need[i] = opt.InputGrads && !opt.NoGrad
 	}

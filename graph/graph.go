@@ -103,11 +103,12 @@ type Node struct {
 	Attrs   Attrs
 }
 
-// ValueInfo names a graph input or output and gives its shape; -1 marks a
-// dynamic dimension.
+// ValueInfo names a graph input or output and gives its shape (-1 marks a
+// dynamic dimension) and element type (Float32 unless said).
 type ValueInfo struct {
 	Name  string
 	Shape Shape
+	DType DType
 }
 
 // LayerInfo records a Keras layer that built part of the graph, so that

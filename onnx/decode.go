@@ -231,6 +231,9 @@ func (l Limits) decodeValueInfo(vi *onnxpb.ValueInfoProto) (graph.ValueInfo, err
 	if tt == nil {
 		return v, fmt.Errorf("only tensor values are supported, not %s", typeKind(tp))
 	}
+	if et := tt.GetElemType(); et != 0 && !isFloatType(et) && elemSize(et) > 0 {
+		v.DType = graph.Int64
+	}
 	sp := tt.GetShape()
 	if sp == nil {
 		return v, nil

@@ -184,7 +184,7 @@ func paramOrder(g *graph.Graph) []string {
 
 func encodeValueInfo(g *graph.Graph, v graph.ValueInfo) *onnxpb.ValueInfoProto {
 	elem, shape := dtFloat, v.Shape
-	if t, ok := g.Params[v.Name]; ok && t.DType == graph.Int64 {
+	if t, ok := g.Params[v.Name]; v.DType == graph.Int64 || ok && t.DType == graph.Int64 {
 		elem = dtInt64
 	}
 	tt := &onnxpb.TypeProto_Tensor{ElemType: elem}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aekit/aekit/graph"
 	"github.com/aekit/aekit/onnx/onnxpb"
+	"google.golang.org/protobuf/proto"
 )
 
 // seedGraph returns the seed model as aekit builds it: the golden init.onnx
@@ -254,5 +255,30 @@ func TestProtoPackageRenamed(t *testing.T) {
 	d := (&onnxpb.ModelProto{}).ProtoReflect().Descriptor()
 	if d.FullName() != "aekit.onnx.ModelProto" || d.ParentFile().Path() != "onnx/onnxpb/onnx.proto3" {
 		t.Errorf("bindings registered as %s in %s", d.FullName(), d.ParentFile().Path())
+	}
+}
+
+func TestInt64GraphOutputTypeRoundTrips(t *testing.T) {
+	g := graph.NewGraph("shape")
+	g.Inputs = []graph.ValueInfo{{Name: "x", Shape: graph.Shape{-1, 3}}}
+	g.Nodes = []*graph.Node{{Name: "s", Op: "Shape", Inputs: []string{"x"}, Outputs: []string{"y"}}}
+	g.Outputs = []graph.ValueInfo{{Name: "y", Shape: graph.Shape{2}, DType: graph.Int64}}
+	b, err := Encode(g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m onnxpb.ModelProto
+	if err := proto.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if et := m.GetGraph().GetOutput()[0].GetType().GetTensorType().GetElemType(); et != dtInt64 {
+		t.Fatalf("output declared as %s, want INT64", dtypeName(et))
+	}
+	back, err := Decode(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if back.Outputs[0].DType != graph.Int64 || back.Inputs[0].DType != graph.Float32 {
+		t.Fatalf("decoded dtypes: input %v, output %v", back.Inputs[0].DType, back.Outputs[0].DType)
 	}
 }
