@@ -52,6 +52,11 @@ type convCore struct {
 
 	wF, wD []float32 // weights packed for the forward and data-gradient frames
 	slots  []convSlot
+	// Set by operator fusion (fuse.go), for Conv only: relu makes
+	// forward store max(y, 0); up2 makes fillX take x at half the height
+	// and width and upsample it 2× (nearest) into the frame, and sum2
+	// makes data write dx summed over 2×2 blocks, its adjoint.
+	relu, up2, sum2 bool
 }
 
 type convSlot struct {
@@ -166,8 +171,16 @@ func (c *convCore) packData(w []float32) {
 	}
 }
 
-// fillX copies one image x [cin][hin][win] into the forward frame.
+// fillX copies one image x [cin][hin][win] into the forward frame (with
+// up2, x is [cin][hin/2][win/2], upsampled 2× on the way).
 func (c *convCore) fillX(sl *convSlot, x []float32) {
+	if c.up2 {
+		h, w := c.hin/2, c.win/2
+		for ci := 0; ci < c.cin; ci++ {
+			upsample2(sl.xp[ci*c.planeX+c.pt*c.wp+c.pl:], c.wp, x[ci*h*w:], w, h, w)
+		}
+		return
+	}
 	for ci := 0; ci < c.cin; ci++ {
 		copyRows(sl.xp[ci*c.planeX+c.pt*c.wp+c.pl:], c.wp, x[ci*c.hin*c.win:], c.win, c.hin, c.win, 0)
 	}
@@ -188,7 +201,30 @@ func (c *convCore) forward(sl *convSlot, y, bias []float32) {
 			if bias != nil {
 				b = bias[j:]
 			}
-			extract(y[j*ys:], sl.yf, mb, c.hout, c.wout, c.spanF, c.wq, b)
+			extract(y[j*ys:], sl.yf, mb, c.hout, c.wout, c.spanF, c.wq, b, c.relu)
+			j += mb
+		}
+	}
+}
+
+// forwardPool is forward with the output max-pooled 2×2 (stride 2) as it
+// leaves the flat rows, the Relu (c.relu) applied before the pool:
+// pooled [cout][hout/2][wout/2] and the winning taps in arg. hout and wout
+// are even.
+func (c *convCore) forwardPool(sl *convSlot, pooled []float32, arg []uint8, bias []float32) {
+	ps := c.hout * c.wout / 4
+	for g := 0; g < c.group; g++ {
+		xp := sl.xp[g*c.cg*c.planeX:]
+		for j := g * c.mg; j < (g+1)*c.mg; {
+			mb := blockRows((g+1)*c.mg - j)
+			corrRows(sl.yf, c.spanF, xp, c.offsF, c.wF[j*c.kf:], mb, c.lf, c.sw)
+			for r := 0; r < mb; r++ {
+				var b float32
+				if bias != nil {
+					b = bias[j+r]
+				}
+				maxPool2x2(pooled[(j+r)*ps:], arg[(j+r)*ps:], sl.yf[r*c.spanF:], c.wq, c.wout/2, c.hout/2, b, c.relu)
+			}
 			j += mb
 		}
 	}
@@ -233,7 +269,8 @@ func (c *convCore) fillU(sl *convSlot, dy []float32) {
 }
 
 // data computes one image dx [cin][hin][win] from the dy in sl.u, plus bias
-// (nil for none), with weights packed by packData.
+// (nil for none), with weights packed by packData. With sum2, dx is
+// [cin][hin/2][win/2], each value the sum of a 2×2 block (bias ignored).
 func (c *convCore) data(sl *convSlot, dx, bias []float32) {
 	xs := c.hin * c.win
 	for g := 0; g < c.group; g++ {
@@ -241,11 +278,18 @@ func (c *convCore) data(sl *convSlot, dx, bias []float32) {
 		for j := g * c.cg; j < (g+1)*c.cg; {
 			mb := blockRows((g+1)*c.cg - j)
 			corrRows(sl.xf, c.spanD, u, c.offsD, c.wD[j*c.kd:], mb, c.ld, 1)
+			if c.sum2 {
+				for r := 0; r < mb; r++ {
+					sum2x2(dx[(j+r)*xs/4:], sl.xf[r*c.spanD:], c.wu, c.hin/2, c.win/2)
+				}
+				j += mb
+				continue
+			}
 			var b []float32
 			if bias != nil {
 				b = bias[j:]
 			}
-			extract(dx[j*xs:], sl.xf, mb, c.hin, c.win, c.spanD, c.wu, b)
+			extract(dx[j*xs:], sl.xf, mb, c.hin, c.win, c.spanD, c.wu, b, false)
 			j += mb
 		}
 	}
@@ -273,12 +317,16 @@ func (c *convCore) filter(sl *convSlot, fromU bool) {
 
 // extract copies the valid positions of rows flat rows (row stride span,
 // image row stride w) into t [rows][h][wd], adding bias[row] when bias is
-// not nil.
-func extract(t, flat []float32, rows, h, wd, span, w int, bias []float32) {
+// not nil, and then with relu taking max(·, 0).
+func extract(t, flat []float32, rows, h, wd, span, w int, bias []float32, relu bool) {
 	for r := 0; r < rows; r++ {
 		var b float32
 		if bias != nil {
 			b = bias[r]
+		}
+		if relu {
+			copyRowsRelu(t[r*h*wd:], wd, flat[r*span:], w, h, wd, b)
+			continue
 		}
 		copyRows(t[r*h*wd:], wd, flat[r*span:], w, h, wd, b)
 	}
@@ -299,5 +347,44 @@ func (c *convCore) reduceSlots(dst []float32, part func(*convSlot) []float64) {
 			s += part(&c.slots[k])[i]
 		}
 		dst[i] = float32(s)
+	}
+}
+
+// backwardImage computes one image's gradients from its dy [cout][hout][wout]:
+// the data gradient into dx (nil for none, with weights packed by
+// packData), and with wantDW and wantDB the filter and bias gradients,
+// added to sl.dw and sl.db. x, the image's input, is read only for the
+// filter gradient. When c.share, dy may be nil: the caller has written it
+// into the data-gradient frame (sl.u from c.shift on, rows wu apart).
+func (c *convCore) backwardImage(sl *convSlot, x, dy, dx []float32, wantDW, wantDB bool) {
+	if c.share {
+		// dy is copied once, into the data-gradient frame, and read
+		// from there by all three gradients.
+		if dy != nil {
+			c.fillU(sl, dy)
+		}
+		if wantDW {
+			c.fillX(sl, x)
+			c.filter(sl, true)
+		}
+		if dx != nil {
+			c.data(sl, dx, nil)
+		}
+		if wantDB {
+			sumPlanes(sl.db, sl.u, c.cout, c.planeU)
+		}
+		return
+	}
+	if wantDW {
+		c.fillX(sl, x)
+		c.fillG(sl, dy)
+		c.filter(sl, false)
+	}
+	if dx != nil {
+		c.fillU(sl, dy)
+		c.data(sl, dx, nil)
+	}
+	if wantDB {
+		sumPlanes(sl.db, dy, c.cout, c.hout*c.wout)
 	}
 }

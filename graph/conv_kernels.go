@@ -226,13 +226,11 @@ func copyRows(dst []float32, dstride int, src []float32, sstride int, rows, wd i
 		rowsBias(&dst[0], dstride, &src[0], sstride, rows, wd, bias)
 		return
 	}
+	// bias is added even when 0 (turning −0 into +0), as rowsBias does,
+	// so that both paths store the same bits.
 	for r := 0; r < rows; r++ {
 		d := dst[r*dstride : r*dstride+wd]
 		s := src[r*sstride : r*sstride+wd]
-		if bias == 0 {
-			copy(d, s)
-			continue
-		}
 		for i := range d {
 			d[i] = s[i] + bias
 		}

@@ -12,6 +12,11 @@ type Options struct {
 	InputGrads bool
 	// NoGrad compiles a forward-only plan: no gradient buffers.
 	NoGrad bool
+	// NoFuse keeps every node its own step. By default a Conv is merged
+	// with the Resize before it and the Relu or Sigmoid and MaxPool after
+	// it (fuse.go); the values between merged operators then have no
+	// buffer and Value returns nil for them.
+	NoFuse bool
 }
 
 type step struct {
@@ -197,6 +202,9 @@ func Compile(g *Graph, inputs map[string]Shape, opt Options) (*Plan, error) {
 	for _, out := range g.Outputs {
 		p.outputs = append(p.outputs, p.index[out.Name])
 	}
+	if !opt.NoFuse {
+		p.fuse()
+	}
 	if !opt.NoGrad {
 		p.grads = make([]*Tensor, len(p.vals))
 		p.written = make([]bool, len(p.vals))
@@ -239,8 +247,9 @@ func (p *Plan) Seed(seed uint64) { p.ctx.Rand = rand.New(rand.NewPCG(seed, seed^
 func (p *Plan) InputShape(i int) Shape { return p.vals[p.inputs[i]].Shape }
 
 // Forward runs the graph on inputs (one per graph input, in order, each of
-// the compiled shape; their data is copied in) and returns the outputs. The
-// returned slice and tensors belong to the plan and are overwritten by the next call.
+// the compiled shape; their data is copied in, unless an input is the
+// plan's own buffer, Value(name)) and returns the outputs. The returned
+// slice and tensors belong to the plan and are overwritten by the next call.
 func (p *Plan) Forward(inputs ...*Tensor) ([]*Tensor, error) {
 	if len(inputs) != len(p.inputs) {
 		return nil, fmt.Errorf("graph %q: %d inputs given, the graph takes %d", p.g.Name, len(inputs), len(p.inputs))
@@ -253,8 +262,10 @@ func (p *Plan) Forward(inputs ...*Tensor) ([]*Tensor, error) {
 		if t.DType != dst.DType {
 			return nil, fmt.Errorf("graph %q: input %d is %v, want %v", p.g.Name, j, t.DType, dst.DType)
 		}
-		copy(dst.Data, t.Data)
-		copy(dst.Ints, t.Ints)
+		if t != dst { // a caller may fill the input buffer in place (Value)
+			copy(dst.Data, t.Data)
+			copy(dst.Ints, t.Ints)
+		}
 	}
 	for s := range p.steps {
 		st := &p.steps[s]
@@ -271,7 +282,8 @@ func (p *Plan) Forward(inputs ...*Tensor) ([]*Tensor, error) {
 }
 
 // Backward propagates dOut (the loss gradient with respect to each graph
-// output, or nil for an output the loss ignores) through the last Forward.
+// output, or nil for an output the loss ignores; it may be the plan's own
+// buffer, Grad(output), filled in place) through the last Forward.
 // Afterwards Grad returns each trainable parameter's gradient.
 func (p *Plan) Backward(dOut ...*Tensor) error {
 	if p.grads == nil {
@@ -286,7 +298,9 @@ func (p *Plan) Backward(dOut ...*Tensor) error {
 			if len(dOut[j].Data) != len(g.Data) {
 				return fmt.Errorf("graph %q: output gradient %d has %d elements, want %d", p.g.Name, j, len(dOut[j].Data), len(g.Data))
 			}
-			copy(g.Data, dOut[j].Data)
+			if dOut[j] != g { // a caller may fill it in place (Grad)
+				copy(g.Data, dOut[j].Data)
+			}
 		} else {
 			clear(g.Data)
 		}
@@ -363,7 +377,8 @@ func (p *Plan) Grad(name string) *Tensor {
 	return p.grads[i]
 }
 
-// Value returns the tensor that holds value name after Forward, or nil.
+// Value returns the tensor that holds value name after Forward, or nil
+// (also for a value between operators that Compile merged).
 func (p *Plan) Value(name string) *Tensor {
 	i, ok := p.index[name]
 	if !ok {

@@ -110,10 +110,29 @@ func reluBackward(x, _, g, d []float32) {
 	}
 }
 
+// sigmoidForward writes y = sigmoid(x), four at a time on the assembly
+// path (the same bits as sigmoid); x and y may be the same slice.
 func sigmoidForward(x, y []float32) {
 	y = y[:len(x)]
-	for i, v := range x {
-		y[i] = sigmoid(v)
+	i := 0
+	if convAsm && len(x) >= 4 {
+		i = len(x) &^ 3
+		if sigmoid4(&y[0], &x[0], i) != 0 {
+			// Groups of four with an |x| > 700 or a NaN, which
+			// sigmoid4 leaves untouched (the others hold results in
+			// [0, 1] when x is y).
+			for j := 0; j < i; j += 4 {
+				g := x[j : j+4]
+				if !(g[0] >= -700 && g[0] <= 700 && g[1] >= -700 && g[1] <= 700 && g[2] >= -700 && g[2] <= 700 && g[3] >= -700 && g[3] <= 700) {
+					for l, v := range g {
+						y[j+l] = sigmoid(v)
+					}
+				}
+			}
+		}
+	}
+	for ; i < len(x); i++ {
+		y[i] = sigmoid(x[i])
 	}
 }
 
@@ -269,7 +288,15 @@ func (k *clip) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 // axis alone; before, the axis defaults to 1 and the input is coerced to
 // 2-D at it, so the softmax runs over all the axes from it on. The
 // gradient is dx = y·(g − Σ g·y).
-type softmax struct{ outer, n, inner int }
+type softmax struct {
+	outer, n, inner int
+
+	// The operands of the call in progress (x, y, and for Backward g and
+	// dx), and the loops handed to the worker pool, made once.
+	x, y, g, dx  []float32
+	fwdFn, bwdFn func(lo, hi int)
+	wg           sync.WaitGroup
+}
 
 func buildSoftmax(a BuildArgs) (Kernel, []Shape, error) {
 	if len(a.In) != 1 || !inputGiven(a, 0) {
@@ -291,6 +318,7 @@ func buildSoftmax(a BuildArgs) (Kernel, []Shape, error) {
 		return nil, nil, a.Errorf("axis %d out of range for input %v", a.Node.Attrs.Int("axis", def), x)
 	}
 	k := &softmax{outer: 1, n: 1, inner: 1}
+	k.fwdFn, k.bwdFn = k.forwardRows, k.backwardRows
 	for i, d := range x {
 		switch {
 		case int64(i) < axis:
@@ -305,48 +333,56 @@ func buildSoftmax(a BuildArgs) (Kernel, []Shape, error) {
 }
 
 func (k *softmax) Forward(_ *Ctx, in, out []*Tensor) {
-	x, y := in[0].Data, out[0].Data
-	Parallel(k.outer, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			for j := range k.inner {
-				base := b*k.n*k.inner + j
-				m := float32(math.Inf(-1))
-				for i := range k.n {
-					m = max(m, x[base+i*k.inner])
-				}
-				var s float64
-				for i := range k.n {
-					e := math.Exp(float64(x[base+i*k.inner] - m))
-					y[base+i*k.inner] = float32(e)
-					s += e
-				}
-				inv := float32(1 / s)
-				for i := range k.n {
-					y[base+i*k.inner] *= inv
-				}
+	k.x, k.y = in[0].Data, out[0].Data
+	parallelFixed(k.outer, k.fwdFn, &k.wg)
+	k.x, k.y = nil, nil
+}
+
+func (k *softmax) forwardRows(lo, hi int) {
+	x, y := k.x, k.y
+	for b := lo; b < hi; b++ {
+		for j := range k.inner {
+			base := b*k.n*k.inner + j
+			m := float32(math.Inf(-1))
+			for i := range k.n {
+				m = max(m, x[base+i*k.inner])
+			}
+			var s float64
+			for i := range k.n {
+				e := math.Exp(float64(x[base+i*k.inner] - m))
+				y[base+i*k.inner] = float32(e)
+				s += e
+			}
+			inv := float32(1 / s)
+			for i := range k.n {
+				y[base+i*k.inner] *= inv
 			}
 		}
-	})
+	}
 }
 
 func (k *softmax) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 	if din[0] == nil {
 		return
 	}
-	y, g, dx := out[0].Data, dout[0].Data, din[0].Data
-	Parallel(k.outer, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			for j := range k.inner {
-				base := b*k.n*k.inner + j
-				var s float64
-				for i := range k.n {
-					s += float64(g[base+i*k.inner]) * float64(y[base+i*k.inner])
-				}
-				for i := range k.n {
-					p := base + i*k.inner
-					dx[p] = y[p] * (g[p] - float32(s))
-				}
+	k.y, k.g, k.dx = out[0].Data, dout[0].Data, din[0].Data
+	parallelFixed(k.outer, k.bwdFn, &k.wg)
+	k.y, k.g, k.dx = nil, nil, nil
+}
+
+func (k *softmax) backwardRows(lo, hi int) {
+	y, g, dx := k.y, k.g, k.dx
+	for b := lo; b < hi; b++ {
+		for j := range k.inner {
+			base := b*k.n*k.inner + j
+			var s float64
+			for i := range k.n {
+				s += float64(g[base+i*k.inner]) * float64(y[base+i*k.inner])
+			}
+			for i := range k.n {
+				p := base + i*k.inner
+				dx[p] = y[p] * (g[p] - float32(s))
 			}
 		}
-	})
+	}
 }

@@ -377,35 +377,11 @@ func (k *convKernel) backwardSlots(lo, hi int) {
 				}
 				continue
 			}
-			dy := k.dy[n*ys : (n+1)*ys]
-			if c.share {
-				// dy is copied once, into the data-gradient frame,
-				// and read from there by all three gradients.
-				c.fillU(sl, dy)
-				if k.wantDW {
-					c.fillX(sl, k.x[n*xs:(n+1)*xs])
-					c.filter(sl, true)
-				}
-				if k.dx != nil {
-					c.data(sl, k.dx[n*xs:(n+1)*xs], nil)
-				}
-				if k.wantDB {
-					sumPlanes(sl.db, sl.u, c.cout, c.planeU)
-				}
-				continue
-			}
-			if k.wantDW {
-				c.fillX(sl, k.x[n*xs:(n+1)*xs])
-				c.fillG(sl, dy)
-				c.filter(sl, false)
-			}
+			var dx []float32
 			if k.dx != nil {
-				c.fillU(sl, dy)
-				c.data(sl, k.dx[n*xs:(n+1)*xs], nil)
+				dx = k.dx[n*xs : (n+1)*xs]
 			}
-			if k.wantDB {
-				sumPlanes(sl.db, dy, c.cout, c.hout*c.wout)
-			}
+			c.backwardImage(sl, k.x[n*xs:(n+1)*xs], k.dy[n*ys:(n+1)*ys], dx, k.wantDW, k.wantDB)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package graph
 import (
 	"math"
 	"strconv"
+	"sync"
 )
 
 // BatchNormalization and Dropout: the operators whose behaviour differs
@@ -52,6 +53,13 @@ type batchNorm struct {
 	runOut           bool // outputs 1 and 2 (running mean and var) are named
 	mean, invstd     []float64
 	batch            bool // the last Forward used batch statistics
+
+	// The operands of the call in progress, and the per-channel loops
+	// handed to the worker pool, made once so that calls allocate nothing.
+	ctx                *Ctx
+	in, out, dout, din []*Tensor
+	fwdFn, bwdFn       func(lo, hi int)
+	wg                 sync.WaitGroup
 }
 
 func buildBatchNorm(a BuildArgs) (Kernel, []Shape, error) {
@@ -77,6 +85,7 @@ func buildBatchNorm(a BuildArgs) (Kernel, []Shape, error) {
 		mom:          float64(at.Float("momentum", batchNormDefaultMomentum)),
 		attrTraining: at.Int("training_mode", 0) != 0,
 	}
+	k.fwdFn, k.bwdFn = k.forwardChannels, k.backwardChannels
 	for _, d := range x[2:] {
 		k.inner *= d
 	}
@@ -104,8 +113,15 @@ func buildBatchNorm(a BuildArgs) (Kernel, []Shape, error) {
 }
 
 func (k *batchNorm) Forward(ctx *Ctx, in, out []*Tensor) {
-	train := ctx.Training || k.attrTraining
-	k.batch = train
+	k.batch = ctx.Training || k.attrTraining
+	k.ctx, k.in, k.out = ctx, in, out
+	parallelFixed(k.ch, k.fwdFn, &k.wg)
+	k.ctx, k.in, k.out = nil, nil, nil
+}
+
+func (k *batchNorm) forwardChannels(lo, hi int) {
+	ctx, in, out := k.ctx, k.in, k.out
+	train := k.batch
 	x, scale, bias, rm, rv := in[0].Data, in[1].Data, in[2].Data, in[3].Data, in[4].Data
 	y := out[0].Data
 	var om, ov []float32
@@ -118,56 +134,61 @@ func (k *batchNorm) Forward(ctx *Ctx, in, out []*Tensor) {
 		}
 	}
 	m := float64(k.outer * k.inner)
-	Parallel(k.ch, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			mean, variance := float64(rm[c]), float64(rv[c])
-			if train {
-				var s float64
-				for n := range k.outer {
-					for _, v := range x[(n*k.ch+c)*k.inner : (n*k.ch+c+1)*k.inner] {
-						s += float64(v)
-					}
-				}
-				mean = s / m
-				var q float64
-				for n := range k.outer {
-					for _, v := range x[(n*k.ch+c)*k.inner : (n*k.ch+c+1)*k.inner] {
-						d := float64(v) - mean
-						q += d * d
-					}
-				}
-				variance = q / m
-			}
-			inv := 1 / math.Sqrt(variance+k.eps)
-			k.mean[c], k.invstd[c] = mean, inv
-			g := float32(float64(scale[c]) * inv)
-			b := float32(float64(bias[c]) - mean*float64(scale[c])*inv)
+	for c := lo; c < hi; c++ {
+		mean, variance := float64(rm[c]), float64(rv[c])
+		if train {
+			var s float64
 			for n := range k.outer {
-				off := (n*k.ch + c) * k.inner
-				yr := y[off : off+k.inner]
-				for i, v := range x[off : off+k.inner] {
-					yr[i] = v*g + b
+				for _, v := range x[(n*k.ch+c)*k.inner : (n*k.ch+c+1)*k.inner] {
+					s += float64(v)
 				}
 			}
-			newMean, newVar := rm[c], rv[c]
-			if train {
-				newMean = float32(k.mom*float64(rm[c]) + (1-k.mom)*mean)
-				newVar = float32(k.mom*float64(rv[c]) + (1-k.mom)*variance)
+			mean = s / m
+			var q float64
+			for n := range k.outer {
+				for _, v := range x[(n*k.ch+c)*k.inner : (n*k.ch+c+1)*k.inner] {
+					d := float64(v) - mean
+					q += d * d
+				}
 			}
-			if om != nil {
-				om[c] = newMean
-			}
-			if ov != nil {
-				ov[c] = newVar
-			}
-			if ctx.Training {
-				rm[c], rv[c] = newMean, newVar
+			variance = q / m
+		}
+		inv := 1 / math.Sqrt(variance+k.eps)
+		k.mean[c], k.invstd[c] = mean, inv
+		g := float32(float64(scale[c]) * inv)
+		b := float32(float64(bias[c]) - mean*float64(scale[c])*inv)
+		for n := range k.outer {
+			off := (n*k.ch + c) * k.inner
+			yr := y[off : off+k.inner]
+			for i, v := range x[off : off+k.inner] {
+				yr[i] = v*g + b
 			}
 		}
-	})
+		newMean, newVar := rm[c], rv[c]
+		if train {
+			newMean = float32(k.mom*float64(rm[c]) + (1-k.mom)*mean)
+			newVar = float32(k.mom*float64(rv[c]) + (1-k.mom)*variance)
+		}
+		if om != nil {
+			om[c] = newMean
+		}
+		if ov != nil {
+			ov[c] = newVar
+		}
+		if ctx.Training {
+			rm[c], rv[c] = newMean, newVar
+		}
+	}
 }
 
 func (k *batchNorm) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
+	k.in, k.dout, k.din = in, dout, din
+	parallelFixed(k.ch, k.bwdFn, &k.wg)
+	k.in, k.dout, k.din = nil, nil, nil
+}
+
+func (k *batchNorm) backwardChannels(lo, hi int) {
+	in, dout, din := k.in, k.dout, k.din
 	x, scale := in[0].Data, in[1].Data
 	g := dout[0].Data
 	var dRM, dRV []float32
@@ -178,70 +199,68 @@ func (k *batchNorm) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 		dRV = dout[2].Data
 	}
 	m := float64(k.outer * k.inner)
-	Parallel(k.ch, func(lo, hi int) {
-		for c := lo; c < hi; c++ {
-			mean, inv := k.mean[c], k.invstd[c]
-			var sg, sgx float64 // Σg, Σg·x̂
-			for n := range k.outer {
-				off := (n*k.ch + c) * k.inner
-				xr := x[off : off+k.inner]
-				for i, gv := range g[off : off+k.inner] {
-					sg += float64(gv)
-					sgx += float64(gv) * (float64(xr[i]) - mean)
-				}
-			}
-			sgx *= inv
-			var rmG, rvG float64
-			if dRM != nil {
-				rmG = float64(dRM[c])
-			}
-			if dRV != nil {
-				rvG = float64(dRV[c])
-			}
-			sc := float64(scale[c])
-			if din[1] != nil {
-				din[1].Data[c] = float32(sgx)
-			}
-			if din[2] != nil {
-				din[2].Data[c] = float32(sg)
-			}
-			if k.batch {
-				if din[3] != nil {
-					din[3].Data[c] = float32(k.mom * rmG)
-				}
-				if din[4] != nil {
-					din[4].Data[c] = float32(k.mom * rvG)
-				}
-			} else {
-				if din[3] != nil {
-					din[3].Data[c] = float32(-sc*inv*sg + rmG)
-				}
-				if din[4] != nil {
-					din[4].Data[c] = float32(-0.5*sc*inv*inv*sgx + rvG)
-				}
-			}
-			if din[0] == nil {
-				continue
-			}
-			dx := din[0].Data
-			a := sc * inv
-			// dx = a·(g − Σg/M − x̂·Σg·x̂/M) in training, plus what flows
-			// back through the running statistics; a·g in inference.
-			c0, c1, c2 := a, 0.0, 0.0 // dx = c0·g + c1 + c2·(x − μ)
-			if k.batch {
-				c1 = -a*sg/m + rmG*(1-k.mom)/m
-				c2 = -a*sgx*inv/m + rvG*(1-k.mom)*2/m
-			}
-			for n := range k.outer {
-				off := (n*k.ch + c) * k.inner
-				xr := x[off : off+k.inner]
-				dr := dx[off : off+k.inner]
-				for i, gv := range g[off : off+k.inner] {
-					dr[i] = float32(c0*float64(gv) + c1 + c2*(float64(xr[i])-mean))
-				}
+	for c := lo; c < hi; c++ {
+		mean, inv := k.mean[c], k.invstd[c]
+		var sg, sgx float64 // Σg, Σg·x̂
+		for n := range k.outer {
+			off := (n*k.ch + c) * k.inner
+			xr := x[off : off+k.inner]
+			for i, gv := range g[off : off+k.inner] {
+				sg += float64(gv)
+				sgx += float64(gv) * (float64(xr[i]) - mean)
 			}
 		}
-	})
+		sgx *= inv
+		var rmG, rvG float64
+		if dRM != nil {
+			rmG = float64(dRM[c])
+		}
+		if dRV != nil {
+			rvG = float64(dRV[c])
+		}
+		sc := float64(scale[c])
+		if din[1] != nil {
+			din[1].Data[c] = float32(sgx)
+		}
+		if din[2] != nil {
+			din[2].Data[c] = float32(sg)
+		}
+		if k.batch {
+			if din[3] != nil {
+				din[3].Data[c] = float32(k.mom * rmG)
+			}
+			if din[4] != nil {
+				din[4].Data[c] = float32(k.mom * rvG)
+			}
+		} else {
+			if din[3] != nil {
+				din[3].Data[c] = float32(-sc*inv*sg + rmG)
+			}
+			if din[4] != nil {
+				din[4].Data[c] = float32(-0.5*sc*inv*inv*sgx + rvG)
+			}
+		}
+		if din[0] == nil {
+			continue
+		}
+		dx := din[0].Data
+		a := sc * inv
+		// dx = a·(g − Σg/M − x̂·Σg·x̂/M) in training, plus what flows
+		// back through the running statistics; a·g in inference.
+		c0, c1, c2 := a, 0.0, 0.0 // dx = c0·g + c1 + c2·(x − μ)
+		if k.batch {
+			c1 = -a*sg/m + rmG*(1-k.mom)/m
+			c2 = -a*sgx*inv/m + rvG*(1-k.mom)*2/m
+		}
+		for n := range k.outer {
+			off := (n*k.ch + c) * k.inner
+			xr := x[off : off+k.inner]
+			dr := dx[off : off+k.inner]
+			for i, gv := range g[off : off+k.inner] {
+				dr[i] = float32(c0*float64(gv) + c1 + c2*(float64(xr[i])-mean))
+			}
+		}
+	}
 }
 
 // dropout is Dropout: in training (the plan in training mode, or a constant

@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Pooling over the 1 to 3 spatial axes of an N×C×… tensor: MaxPool,
@@ -64,6 +65,13 @@ type poolKernel struct {
 	indices  bool      // MaxPool's Indices output is requested
 	colMajor bool      // storage_order=1
 	max2x2   bool      // MaxPool 2×2, stride 2, no begin pads, ≤ 2 spatial axes
+
+	// The tensors of the call in progress (input and output, or output
+	// gradient and input gradient), and the per-plane loops handed to the
+	// worker pool, made once so that calls allocate nothing.
+	x, y         []float32
+	fwdFn, bwdFn func(lo, hi int)
+	wg           sync.WaitGroup
 }
 
 func buildPool(a BuildArgs, isMax, global bool) (Kernel, []Shape, error) {
@@ -91,6 +99,7 @@ func buildPool(a BuildArgs, isMax, global bool) (Kernel, []Shape, error) {
 	autoPad := poolDefaultAutoPad
 	ceil := false
 	k := &poolKernel{max: isMax}
+	k.fwdFn, k.bwdFn = k.forwardPlanes, k.backwardPlanes
 	if global {
 		copy(kernel, x[2:])
 	} else {
@@ -267,58 +276,62 @@ func (k *poolKernel) OutDTypes() []DType {
 }
 
 func (k *poolKernel) Forward(_ *Ctx, in, out []*Tensor) {
-	x, y := in[0].Data, out[0].Data
+	k.x, k.y = in[0].Data, out[0].Data
+	parallelFixed(k.planes, k.fwdFn, &k.wg)
+	k.x, k.y = nil, nil
+	if k.indices {
+		k.writeIndices(out[1].Ints)
+	}
+}
+
+func (k *poolKernel) forwardPlanes(p0, p1 int) {
+	x, y := k.x, k.y
 	D, H, W := &k.ax[0], &k.ax[1], &k.ax[2]
-	Parallel(k.planes, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			xp := x[p*k.inPlane : (p+1)*k.inPlane]
-			yp := y[p*k.outPlane : (p+1)*k.outPlane]
-			if k.max2x2 {
-				k.forwardMax2x2(xp, yp, k.arg[p*k.outPlane:(p+1)*k.outPlane])
-				continue
-			}
-			o := 0
-			for od := range D.out {
-				d0, dd := D.start[od], D.d
-				for oh := range H.out {
-					h0, hd := H.start[oh], H.d
-					for ow := range W.out {
-						w0, wd := W.start[ow], W.d
-						if k.max {
-							best, bi := float32(0), -1
-							for td := D.lo[od]; td < D.hi[od]; td++ {
-								for th := H.lo[oh]; th < H.hi[oh]; th++ {
-									row := ((d0+td*dd)*H.in+h0+th*hd)*W.in + w0
-									for tw := W.lo[ow]; tw < W.hi[ow]; tw++ {
-										i := row + tw*wd
-										if v := xp[i]; bi < 0 || v > best {
-											best, bi = v, i
-										}
+	for p := p0; p < p1; p++ {
+		xp := x[p*k.inPlane : (p+1)*k.inPlane]
+		yp := y[p*k.outPlane : (p+1)*k.outPlane]
+		if k.max2x2 {
+			k.forwardMax2x2(xp, yp, k.arg[p*k.outPlane:(p+1)*k.outPlane])
+			continue
+		}
+		o := 0
+		for od := range D.out {
+			d0, dd := D.start[od], D.d
+			for oh := range H.out {
+				h0, hd := H.start[oh], H.d
+				for ow := range W.out {
+					w0, wd := W.start[ow], W.d
+					if k.max {
+						best, bi := float32(0), -1
+						for td := D.lo[od]; td < D.hi[od]; td++ {
+							for th := H.lo[oh]; th < H.hi[oh]; th++ {
+								row := ((d0+td*dd)*H.in+h0+th*hd)*W.in + w0
+								for tw := W.lo[ow]; tw < W.hi[ow]; tw++ {
+									i := row + tw*wd
+									if v := xp[i]; bi < 0 || v > best {
+										best, bi = v, i
 									}
 								}
 							}
-							yp[o] = best
-							k.arg[p*k.outPlane+o] = int32(bi)
-						} else {
-							var sum float32
-							for td := D.lo[od]; td < D.hi[od]; td++ {
-								for th := H.lo[oh]; th < H.hi[oh]; th++ {
-									row := ((d0+td*dd)*H.in+h0+th*hd)*W.in + w0
-									for tw := W.lo[ow]; tw < W.hi[ow]; tw++ {
-										sum += xp[row+tw*wd]
-									}
-								}
-							}
-							yp[o] = sum * k.inv[o]
 						}
-						o++
+						yp[o] = best
+						k.arg[p*k.outPlane+o] = int32(bi)
+					} else {
+						var sum float32
+						for td := D.lo[od]; td < D.hi[od]; td++ {
+							for th := H.lo[oh]; th < H.hi[oh]; th++ {
+								row := ((d0+td*dd)*H.in+h0+th*hd)*W.in + w0
+								for tw := W.lo[ow]; tw < W.hi[ow]; tw++ {
+									sum += xp[row+tw*wd]
+								}
+							}
+						}
+						yp[o] = sum * k.inv[o]
 					}
+					o++
 				}
 			}
 		}
-	})
-	if k.indices {
-		k.writeIndices(out[1].Ints)
 	}
 }
 
@@ -392,39 +405,43 @@ func (k *poolKernel) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 	if din[0] == nil {
 		return
 	}
-	g, dx := dout[0].Data, din[0].Data
+	k.x, k.y = dout[0].Data, din[0].Data
+	parallelFixed(k.planes, k.bwdFn, &k.wg)
+	k.x, k.y = nil, nil
+}
+
+func (k *poolKernel) backwardPlanes(p0, p1 int) {
+	g, dx := k.x, k.y
 	D, H, W := &k.ax[0], &k.ax[1], &k.ax[2]
-	Parallel(k.planes, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			dp := dx[p*k.inPlane : (p+1)*k.inPlane]
-			gp := g[p*k.outPlane : (p+1)*k.outPlane]
-			clear(dp)
-			if k.max {
-				for o, i := range k.arg[p*k.outPlane : (p+1)*k.outPlane] {
-					dp[i] += gp[o]
-				}
-				continue
+	for p := p0; p < p1; p++ {
+		dp := dx[p*k.inPlane : (p+1)*k.inPlane]
+		gp := g[p*k.outPlane : (p+1)*k.outPlane]
+		clear(dp)
+		if k.max {
+			for o, i := range k.arg[p*k.outPlane : (p+1)*k.outPlane] {
+				dp[i] += gp[o]
 			}
-			o := 0
-			for od := range D.out {
-				d0, dd := D.start[od], D.d
-				for oh := range H.out {
-					h0, hd := H.start[oh], H.d
-					for ow := range W.out {
-						w0, wd := W.start[ow], W.d
-						v := gp[o] * k.inv[o]
-						for td := D.lo[od]; td < D.hi[od]; td++ {
-							for th := H.lo[oh]; th < H.hi[oh]; th++ {
-								row := ((d0+td*dd)*H.in+h0+th*hd)*W.in + w0
-								for tw := W.lo[ow]; tw < W.hi[ow]; tw++ {
-									dp[row+tw*wd] += v
-								}
+			continue
+		}
+		o := 0
+		for od := range D.out {
+			d0, dd := D.start[od], D.d
+			for oh := range H.out {
+				h0, hd := H.start[oh], H.d
+				for ow := range W.out {
+					w0, wd := W.start[ow], W.d
+					v := gp[o] * k.inv[o]
+					for td := D.lo[od]; td < D.hi[od]; td++ {
+						for th := H.lo[oh]; th < H.hi[oh]; th++ {
+							row := ((d0+td*dd)*H.in+h0+th*hd)*W.in + w0
+							for tw := W.lo[ow]; tw < W.hi[ow]; tw++ {
+								dp[row+tw*wd] += v
 							}
 						}
-						o++
 					}
+					o++
 				}
 			}
 		}
-	})
+	}
 }

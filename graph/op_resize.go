@@ -5,6 +5,7 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Resize (opsets 10, 11, 13, 18, 19) and Upsample (opsets 7 and 9): nearest
@@ -68,6 +69,12 @@ type resizeKernel struct {
 	i0, i1            [3][]int     // linear: the two neighbours
 	w1                [3][]float32 // linear: weight of i1 (i0 gets 1 − w1)
 	block             [3]int       // nearest: k when output o reads o/k on that axis, else 0
+
+	// The tensors of the call in progress, and the per-plane loops handed
+	// to the worker pool, made once so that calls allocate nothing.
+	x, y         []float32
+	fwdFn, bwdFn func(lo, hi int)
+	wg           sync.WaitGroup
 }
 
 // resizeSpec is a Resize node's decoded attributes and constant inputs.
@@ -141,6 +148,7 @@ func buildResize(a BuildArgs) (Kernel, []Shape, error) {
 	}
 	k.inPlane = k.in[0] * k.in[1] * k.in[2]
 	k.outPlane = k.out[0] * k.out[1] * k.out[2]
+	k.fwdFn, k.bwdFn = k.forwardPlanes, k.backwardPlanes
 	return k, []Shape{y}, nil
 }
 
@@ -376,18 +384,24 @@ func resizeCoord(mode string, x, scale float64, n, out int, outF float64) float6
 }
 
 func (k *resizeKernel) Forward(_ *Ctx, in, out []*Tensor) {
-	x, y := in[0].Data, out[0].Data
-	Parallel(k.planes, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			xp := x[p*k.inPlane : (p+1)*k.inPlane]
-			yp := y[p*k.outPlane : (p+1)*k.outPlane]
-			if k.linear {
-				k.linearForward(xp, yp)
-			} else {
-				k.nearestForward(xp, yp)
-			}
-		}
-	})
+	k.x, k.y = in[0].Data, out[0].Data
+	parallelFixed(k.planes, k.fwdFn, &k.wg)
+	k.x, k.y = nil, nil
+}
+
+func (k *resizeKernel) forwardPlanes(p0, p1 int) {
+	for p := p0; p < p1; p++ {
+		k.forwardPlane(k.x[p*k.inPlane:(p+1)*k.inPlane], k.y[p*k.outPlane:(p+1)*k.outPlane])
+	}
+}
+
+// forwardPlane resizes one plane xp into yp.
+func (k *resizeKernel) forwardPlane(xp, yp []float32) {
+	if k.linear {
+		k.linearForward(xp, yp)
+	} else {
+		k.nearestForward(xp, yp)
+	}
 }
 
 func (k *resizeKernel) nearestForward(xp, yp []float32) {
@@ -452,23 +466,31 @@ func (k *resizeKernel) Backward(_ *Ctx, in, out, dout, din []*Tensor) {
 	if din[0] == nil {
 		return
 	}
-	g, dx := dout[0].Data, din[0].Data
-	Parallel(k.planes, func(p0, p1 int) {
-		for p := p0; p < p1; p++ {
-			gp := g[p*k.outPlane : (p+1)*k.outPlane]
-			dp := dx[p*k.inPlane : (p+1)*k.inPlane]
-			switch {
-			case k.linear:
-				clear(dp)
-				k.linearBackward(gp, dp)
-			case k.block[0] > 0 && k.block[1] > 0 && k.block[2] > 0:
-				k.blockBackward(gp, dp)
-			default:
-				clear(dp)
-				k.nearestBackward(gp, dp)
-			}
-		}
-	})
+	// x and y carry the output gradient and the input gradient.
+	k.y, k.x = dout[0].Data, din[0].Data
+	parallelFixed(k.planes, k.bwdFn, &k.wg)
+	k.x, k.y = nil, nil
+}
+
+func (k *resizeKernel) backwardPlanes(p0, p1 int) {
+	for p := p0; p < p1; p++ {
+		k.backwardPlane(k.y[p*k.outPlane:(p+1)*k.outPlane], k.x[p*k.inPlane:(p+1)*k.inPlane])
+	}
+}
+
+// backwardPlane overwrites dp with the gradient of one input plane, given
+// the gradient gp of its output plane.
+func (k *resizeKernel) backwardPlane(gp, dp []float32) {
+	switch {
+	case k.linear:
+		clear(dp)
+		k.linearBackward(gp, dp)
+	case k.block[0] > 0 && k.block[1] > 0 && k.block[2] > 0:
+		k.blockBackward(gp, dp)
+	default:
+		clear(dp)
+		k.nearestBackward(gp, dp)
+	}
 }
 
 // blockBackward sums each kd×kh×kw block of the output gradient into the

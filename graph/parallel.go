@@ -32,3 +32,19 @@ func Parallel(n int, fn func(lo, hi int)) {
 	fn(0, n/w)
 	wg.Wait()
 }
+
+// Workers runs work split as Parallel splits it, on long-lived worker
+// goroutines, without allocating: for a step loop that must not allocate
+// (training). The zero value is ready; one Workers must not Run from two
+// goroutines at once, and fn must not itself Run or call a kernel.
+type Workers struct {
+	wg sync.WaitGroup
+}
+
+// Run splits [0, n) into the chunks Parallel would and runs fn on each,
+// the first on the calling goroutine, and returns when all are done. It
+// allocates nothing when fn is a func value made once (a method value
+// kept in a field, or a function), not a fresh closure.
+func (w *Workers) Run(n int, fn func(lo, hi int)) {
+	parallelFixed(n, fn, &w.wg)
+}

@@ -210,7 +210,8 @@ func inferValuesBatch(g *Graph, batch int) (map[string]valueInfo, error) {
 		}
 		inputs[in.Name] = s
 	}
-	p, err := Compile(g, inputs, Options{NoGrad: true})
+	// Unfused, so that every value keeps its buffer and shape.
+	p, err := Compile(g, inputs, Options{NoGrad: true, NoFuse: true})
 	if err != nil {
 		return nil, err
 	}

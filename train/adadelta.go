@@ -30,6 +30,7 @@ const (
 type Adadelta struct {
 	LearningRate, Rho, Epsilon, Decay float64
 	s                                 slots
+	split                             updateSplit
 }
 
 // NewAdadelta returns Adadelta with its Keras 2 defaults.
@@ -58,11 +59,19 @@ func (o *Adadelta) Step(params, grads []*graph.Tensor) {
 			adadeltaKernel(p, g, a, d, lr, rho, eps)
 			continue
 		}
-		graph.Parallel(len(p), func(lo, hi int) {
-			adadeltaKernel(p[lo:hi], g[lo:hi], a[lo:hi], d[lo:hi], lr, rho, eps)
-		})
+		if o.split.fn == nil {
+			o.split.fn = o.part
+		}
+		o.split.t = [5][]float32{p, g, a, d}
+		o.split.h = [4]float64{lr, rho, eps}
+		o.split.run(len(p))
 	}
 	o.s.iter++
+}
+
+func (o *Adadelta) part(lo, hi int) {
+	t, h := &o.split.t, &o.split.h
+	adadeltaKernel(t[0][lo:hi], t[1][lo:hi], t[2][lo:hi], t[3][lo:hi], h[0], h[1], h[2])
 }
 
 func adadeltaKernel(p, g, a, d []float32, lr, rho, eps float64) {

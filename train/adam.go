@@ -28,6 +28,7 @@ type Adam struct {
 	LearningRate, Beta1, Beta2, Epsilon, Decay float64
 	AMSGrad                                    bool
 	s                                          slots
+	split                                      updateSplit
 }
 
 // NewAdam returns Adam with its Keras 2 defaults.
@@ -67,15 +68,19 @@ func (o *Adam) Step(params, grads []*graph.Tensor) {
 			adamKernel(p, g, m, v, h, lrT, b1, b2, eps)
 			continue
 		}
-		graph.Parallel(len(p), func(lo, hi int) {
-			var hh []float32
-			if h != nil {
-				hh = h[lo:hi]
-			}
-			adamKernel(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi], hh, lrT, b1, b2, eps)
-		})
+		if o.split.fn == nil {
+			o.split.fn = o.part
+		}
+		o.split.t = [5][]float32{p, g, m, v, h}
+		o.split.h = [4]float64{lrT, b1, b2, eps}
+		o.split.run(len(p))
 	}
 	o.s.iter++
+}
+
+func (o *Adam) part(lo, hi int) {
+	t, h := &o.split.t, &o.split.h
+	adamKernel(t[0][lo:hi], t[1][lo:hi], t[2][lo:hi], t[3][lo:hi], sub(t[4], lo, hi), h[0], h[1], h[2], h[3])
 }
 
 func adamKernel(p, g, m, v, vhat []float32, lrT, b1, b2, eps float64) {

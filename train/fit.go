@@ -275,7 +275,10 @@ func (t *trainer) plan(n int, grad bool) (*runPlan, error) {
 		return nil, fmt.Errorf("graph %q: compiling for batch %d: %w", t.g.Name, n, err)
 	}
 	rp := &runPlan{p: p, n: n, hasGrd: grad}
-	rp.x = graph.New(shape...)
+	// Batches are gathered straight into the plan's input buffer, and the
+	// loss gradient written straight into its output gradient: Forward and
+	// Backward then copy nothing.
+	rp.x = p.Value(t.input)
 	rp.in = []*graph.Tensor{rp.x}
 	out := p.Value(t.outName)
 	if out == nil || out.DType != graph.Float32 || len(out.Shape) == 0 || out.Shape[0] != n {
@@ -298,7 +301,7 @@ func (t *trainer) plan(n int, grad bool) (*runPlan, error) {
 		}
 	}
 	if grad {
-		rp.dout = graph.New(out.Shape...)
+		rp.dout = p.Grad(t.outName)
 		rp.douts = []*graph.Tensor{rp.dout}
 		for _, name := range t.names {
 			rp.grads = append(rp.grads, p.Grad(name))

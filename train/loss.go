@@ -38,7 +38,8 @@ const lossBlock = 8192
 // Its gradient is (p-y)/(p·(1-p))/N inside the clip and 0 where the clip is
 // active, as TensorFlow differentiates clip_by_value. Sums are float64.
 type BinaryCrossentropy struct {
-	partial []float64
+	sum blockSummer
+	ew  elementwiser
 }
 
 // bceLo and bceHi are the clip bounds as Keras applies them, in float32.
@@ -53,12 +54,25 @@ func (*BinaryCrossentropy) Name() string { return "binary_crossentropy" }
 // Forward returns the mean binary cross-entropy of pred against target.
 func (l *BinaryCrossentropy) Forward(pred, target *graph.Tensor) float64 {
 	p, y := lossArgs("binary_crossentropy", pred, target)
-	return blockSum(len(p), &l.partial, p, y, bceSum) / float64(len(p))
+	return l.sum.run(p, y, bceSum) / float64(len(p))
 }
 
 func bceSum(p, y []float32) float64 {
 	var s float64
 	y = y[:len(p)]
+	if bceAsm {
+		// The terms four at a time (the scalar loop's bits), summed
+		// in the scalar loop's order.
+		var terms [256]float64
+		for len(p) >= 4 {
+			n := min(len(p), len(terms)) &^ 3
+			bceTerms(&p[0], &y[0], &terms[0], n, bceLo, bceHi)
+			for _, v := range terms[:n] {
+				s -= v
+			}
+			p, y = p[n:], y[n:]
+		}
+	}
 	for i, v := range p {
 		q := float64(v)
 		if q < bceLo {
@@ -83,11 +97,15 @@ func bceSum(p, y []float32) float64 {
 // Backward overwrites grad with ∂L/∂pred.
 func (l *BinaryCrossentropy) Backward(pred, target, grad *graph.Tensor) {
 	p, y := lossArgs("binary_crossentropy", pred, target)
-	elementwise(p, y, grad.Data[:len(p)], 1/float64(len(p)), bceGrad)
+	l.ew.run(p, y, grad.Data[:len(p)], 1/float64(len(p)), bceGrad)
 }
 
 func bceGrad(p, y, g []float32, scale float64) {
 	y, g = y[:len(p)], g[:len(p)]
+	if n := len(p) &^ 3; bceAsm && n > 0 {
+		bceGrads(&p[0], &y[0], &g[0], n, bceLo, bceHi, scale) // the same bits
+		p, y, g = p[n:], y[n:], g[n:]
+	}
 	for i, v := range p {
 		q := float64(v)
 		if q < bceLo || q > bceHi {
@@ -101,7 +119,8 @@ func bceGrad(p, y, g []float32, scale float64) {
 // MeanSquaredError is Keras's mean_squared_error: the mean over all elements
 // of (pred-target)², with gradient 2·(pred-target)/N.
 type MeanSquaredError struct {
-	partial []float64
+	sum blockSummer
+	ew  elementwiser
 }
 
 // Name returns "mean_squared_error".
@@ -110,7 +129,7 @@ func (*MeanSquaredError) Name() string { return "mean_squared_error" }
 // Forward returns the mean squared error of pred against target.
 func (l *MeanSquaredError) Forward(pred, target *graph.Tensor) float64 {
 	p, y := lossArgs("mean_squared_error", pred, target)
-	return blockSum(len(p), &l.partial, p, y, mseSum) / float64(len(p))
+	return l.sum.run(p, y, mseSum) / float64(len(p))
 }
 
 func mseSum(p, y []float32) float64 {
@@ -126,7 +145,7 @@ func mseSum(p, y []float32) float64 {
 // Backward overwrites grad with ∂L/∂pred.
 func (l *MeanSquaredError) Backward(pred, target, grad *graph.Tensor) {
 	p, y := lossArgs("mean_squared_error", pred, target)
-	elementwise(p, y, grad.Data[:len(p)], 2/float64(len(p)), mseGrad)
+	l.ew.run(p, y, grad.Data[:len(p)], 2/float64(len(p)), mseGrad)
 }
 
 func mseGrad(p, y, g []float32, scale float64) {
@@ -145,43 +164,78 @@ func lossArgs(name string, pred, target *graph.Tensor) (p, y []float32) {
 	return pred.Data, target.Data
 }
 
-// blockSum returns Σ f over [0, n) computed per block of lossBlock
-// elements (in parallel when there are several) and added in block order.
-func blockSum(n int, partial *[]float64, p, y []float32, f func(p, y []float32) float64) float64 {
+// blockSummer computes Σ f over p and y per block of lossBlock elements
+// (in parallel when there are several) and adds the block sums in block
+// order. It keeps its scratch and work function, so that a call after the
+// first allocates nothing.
+type blockSummer struct {
+	workers graph.Workers
+	part    []float64
+	p, y    []float32
+	f       func(p, y []float32) float64
+	fn      func(lo, hi int)
+}
+
+func (b *blockSummer) run(p, y []float32, f func(p, y []float32) float64) float64 {
+	n := len(p)
 	nb := (n + lossBlock - 1) / lossBlock
 	if nb <= 1 {
 		return f(p, y)
 	}
-	if len(*partial) < nb {
-		*partial = make([]float64, nb)
+	if len(b.part) < nb {
+		b.part = make([]float64, nb)
 	}
-	part := *partial
-	graph.Parallel(nb, func(lo, hi int) {
-		for b := lo; b < hi; b++ {
-			s, e := b*lossBlock, min((b+1)*lossBlock, n)
-			part[b] = f(p[s:e], y[s:e])
-		}
-	})
+	if b.fn == nil {
+		b.fn = b.blocks
+	}
+	b.p, b.y, b.f = p, y, f
+	b.workers.Run(nb, b.fn)
+	b.p, b.y, b.f = nil, nil, nil
 	var s float64
-	for _, v := range part[:nb] {
+	for _, v := range b.part[:nb] {
 		s += v
 	}
 	return s
 }
 
-// elementwise runs the gradient kernel fn over p, y and g, split over the
-// cores when they are long enough for that to pay.
-func elementwise(p, y, g []float32, scale float64, fn func(p, y, g []float32, scale float64)) {
+func (b *blockSummer) blocks(lo, hi int) {
+	for k := lo; k < hi; k++ {
+		s, e := k*lossBlock, min((k+1)*lossBlock, len(b.p))
+		b.part[k] = b.f(b.p[s:e], b.y[s:e])
+	}
+}
+
+// elementwiser runs a gradient kernel over p, y and g, split over the cores
+// when they are long enough for that to pay, allocating nothing after its
+// first call.
+type elementwiser struct {
+	workers graph.Workers
+	p, y, g []float32
+	scale   float64
+	kernel  func(p, y, g []float32, scale float64)
+	fn      func(lo, hi int)
+}
+
+func (e *elementwiser) run(p, y, g []float32, scale float64, kernel func(p, y, g []float32, scale float64)) {
 	if len(p) < parallelMin {
-		fn(p, y, g, scale)
+		kernel(p, y, g, scale)
 		return
 	}
-	graph.Parallel(len(p), func(lo, hi int) { fn(p[lo:hi], y[lo:hi], g[lo:hi], scale) })
+	if e.fn == nil {
+		e.fn = e.part
+	}
+	e.p, e.y, e.g, e.scale, e.kernel = p, y, g, scale, kernel
+	e.workers.Run(len(p), e.fn)
+	e.p, e.y, e.g, e.kernel = nil, nil, nil, nil
+}
+
+func (e *elementwiser) part(lo, hi int) {
+	e.kernel(e.p[lo:hi], e.y[lo:hi], e.g[lo:hi], e.scale)
 }
 
 // parallelMin is the element count from which element-wise loops are split
-// over cores: below it, starting goroutines costs more than it saves.
-const parallelMin = 1 << 15
+// over cores: below it, the hand-over costs more than it saves.
+const parallelMin = 1 << 13
 
 var losses = map[string]func() Loss{
 	"binary_crossentropy": func() Loss { return &BinaryCrossentropy{} },

@@ -158,3 +158,29 @@ func OptimizerNames() []string {
 	sort.Strings(names)
 	return names
 }
+
+// updateSplit runs one parameter's update over the cores without
+// allocating: Step's path for parameters of parallelMin elements or more.
+// The optimizer puts the parameter's slices in t and its hyper-parameters
+// in h, and its part method (kept in fn, made once) reads them.
+type updateSplit struct {
+	workers graph.Workers
+	t       [5][]float32
+	h       [4]float64
+	b       bool
+	fn      func(lo, hi int)
+}
+
+// run calls fn over [0, n) split over the cores, then drops the slices.
+func (u *updateSplit) run(n int) {
+	u.workers.Run(n, u.fn)
+	u.t = [5][]float32{}
+}
+
+// sub returns t[lo:hi], or nil for a nil t.
+func sub(t []float32, lo, hi int) []float32 {
+	if t == nil {
+		return nil
+	}
+	return t[lo:hi]
+}

@@ -23,6 +23,7 @@ const (
 type RMSprop struct {
 	LearningRate, Rho, Epsilon, Decay float64
 	s                                 slots
+	split                             updateSplit
 }
 
 // NewRMSprop returns RMSprop with its Keras 2 defaults.
@@ -51,11 +52,19 @@ func (o *RMSprop) Step(params, grads []*graph.Tensor) {
 			rmspropKernel(p, g, a, lr, rho, eps)
 			continue
 		}
-		graph.Parallel(len(p), func(lo, hi int) {
-			rmspropKernel(p[lo:hi], g[lo:hi], a[lo:hi], lr, rho, eps)
-		})
+		if o.split.fn == nil {
+			o.split.fn = o.part
+		}
+		o.split.t = [5][]float32{p, g, a}
+		o.split.h = [4]float64{lr, rho, eps}
+		o.split.run(len(p))
 	}
 	o.s.iter++
+}
+
+func (o *RMSprop) part(lo, hi int) {
+	t, h := &o.split.t, &o.split.h
+	rmspropKernel(t[0][lo:hi], t[1][lo:hi], t[2][lo:hi], h[0], h[1], h[2])
 }
 
 func rmspropKernel(p, g, a []float32, lr, rho, eps float64) {

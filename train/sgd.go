@@ -21,6 +21,7 @@ type SGD struct {
 	LearningRate, Momentum, Decay float64
 	Nesterov                      bool
 	s                             slots
+	split                         updateSplit
 }
 
 // NewSGD returns SGD with its Keras 2 defaults.
@@ -57,15 +58,20 @@ func (o *SGD) Step(params, grads []*graph.Tensor) {
 			sgdKernel(p, g, v, lr, mom, nest)
 			continue
 		}
-		graph.Parallel(len(p), func(lo, hi int) {
-			var vv []float32
-			if v != nil {
-				vv = v[lo:hi]
-			}
-			sgdKernel(p[lo:hi], g[lo:hi], vv, lr, mom, nest)
-		})
+		if o.split.fn == nil {
+			o.split.fn = o.part
+		}
+		o.split.t = [5][]float32{p, g, v}
+		o.split.h = [4]float64{lr, mom}
+		o.split.b = nest
+		o.split.run(len(p))
 	}
 	o.s.iter++
+}
+
+func (o *SGD) part(lo, hi int) {
+	t, h := &o.split.t, &o.split.h
+	sgdKernel(t[0][lo:hi], t[1][lo:hi], sub(t[2], lo, hi), h[0], h[1], o.split.b)
 }
 
 func sgdKernel(p, g, v []float32, lr, mom float64, nesterov bool) {
