@@ -61,6 +61,7 @@ func newTrain() *cobra.Command {
 	f.Bool("quiet", false, "print nothing but errors")
 	f.String("init", "", "start from the weights (and graph) of this ONNX model instead of the config's model")
 	f.String("engine", "native", "native, or gorgonia (the gorgonia.org/gorgonia engine; slower)")
+	addTrainClusterFlag(cmd)
 	return cmd
 }
 
@@ -229,7 +230,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if !o.Quiet {
 		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s, %s, %s\n", filepath.Join(o.Out, "model.onnx"), filepath.Join(o.Out, "history.json"), filepath.Join(o.Out, "reconstructions.png"))
 	}
-	return nil
+	return clusterAfterTraining(cmd, g, recon, o)
 }
 
 // prepareOut makes the output folder and checks that it can be written, so
