@@ -2,10 +2,16 @@ package main
 
 import (
 	"bytes"
+	"fmt"
+	"image"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/aekit/aekit/graph"
+	"github.com/aekit/aekit/onnx"
 )
 
 // runCLI runs the command line in-process and returns its exit code,
@@ -94,5 +100,54 @@ func TestBadInputFailsWithNamedCause(t *testing.T) {
 				t.Errorf("%s: error %q does not mention %q", c.name, strings.TrimSpace(errs), w)
 			}
 		}
+	}
+}
+
+// TestTrainInitFineTunesNHWCModel fine-tunes an ONNX model whose input is
+// Keras's NHWC layout (the seed exported with --layout nhwc) on a folder of
+// images, and exports the result again.
+func TestTrainInitFineTunesNHWCModel(t *testing.T) {
+	dir := t.TempDir()
+	imgs := filepath.Join(dir, "imgs")
+	if err := os.Mkdir(imgs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 40; i++ {
+		m := image.NewGray(image.Rect(0, 0, 28, 28))
+		for p := range m.Pix {
+			m.Pix[p] = uint8((p*7 + i*13) % 256)
+		}
+		var buf bytes.Buffer
+		if err := png.Encode(&buf, m); err != nil {
+			t.Fatal(err)
+		}
+		writeFile(t, imgs, fmt.Sprintf("%02d.png", i), buf.String())
+	}
+	nhwc := filepath.Join(dir, "nhwc.onnx")
+	if code, _, errs := runCLI(t, "export", "--model", "../../examples/mnist/seed.yaml", "--part", "full", "--layout", "nhwc", "--out", nhwc); code != 0 {
+		t.Fatalf("export: %s", errs)
+	}
+	out := filepath.Join(dir, "ft")
+	code, stdout, errs := runCLI(t, "train", "--init", nhwc, "--data", imgs, "--epochs", "1", "--batch-size", "8", "--quiet", "--out", out)
+	if code != 0 {
+		t.Fatalf("train --init: %s", errs)
+	}
+	_ = stdout
+	g, err := onnx.ReadFile(filepath.Join(out, "model.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := g.Inputs[0].Shape; !s.Equal(graph.Shape{-1, 28, 28, 1}) {
+		t.Fatalf("fine-tuned model's input is %v, want the NHWC [-1 28 28 1] it was given", s)
+	}
+	before, err := onnx.ReadFile(nhwc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w0, w1 := before.Params["conv2d_1.kernel"].Data, g.Params["conv2d_1.kernel"].Data; w0[0] == w1[0] && w0[1] == w1[1] {
+		t.Errorf("weights did not move in fine-tuning")
+	}
+	if code, _, errs := runCLI(t, "export", "--model", filepath.Join(out, "model.onnx"), "--part", "encoder", "--out", filepath.Join(dir, "enc.onnx")); code != 0 {
+		t.Fatalf("export after fine-tuning: %s", errs)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/aekit/aekit/data"
 	"github.com/aekit/aekit/graph"
@@ -137,13 +138,20 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 			return fmt.Errorf("config %q: %w", where, err)
 		}
 	}
-	c, h, w, err := inputCHW(g)
+	// Models imported from Keras take NHWC (or [N,H,W]) images: the data
+	// sets are NCHW and are laid out as the model's input says.
+	in, err := inputOf(g)
 	if err != nil {
 		return err
 	}
+	c, h, w := in.C, in.H, in.W
 	trainSet, err := loadDataset("data", o.Data, "train", c, h, w)
 	if err != nil {
 		return err
+	}
+	trainX, err := in.feed(trainSet.X, 1)
+	if err != nil {
+		return fmt.Errorf("--data %q: %w", o.Data, err)
 	}
 	cfg := train.DefaultConfig()
 	cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Shuffle = o.Epochs, o.BatchSize, o.Seed, o.Shuffle
@@ -188,7 +196,9 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	if valSet != nil {
-		cfg.ValidationX = valSet.X
+		if cfg.ValidationX, err = in.feed(valSet.X, 1); err != nil {
+			return fmt.Errorf("validation data: %w", err)
+		}
 	}
 	if o.Patience > 0 {
 		cfg.Callbacks = append(cfg.Callbacks, &train.EarlyStopping{Monitor: "val_loss", Patience: o.Patience})
@@ -209,7 +219,7 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 			return err
 		}
 	}
-	hist, err := train.Fit(g, trainSet.X, nil, cfg)
+	hist, err := train.Fit(g, trainX, nil, cfg)
 	if err != nil {
 		return err
 	}
@@ -224,11 +234,16 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	if recon == nil {
 		recon = trainSet
 	}
-	if err := writeReconstructions(filepath.Join(o.Out, "reconstructions.png"), g, recon, 10); err != nil {
-		return err
+	wrote := []string{filepath.Join(o.Out, "model.onnx"), filepath.Join(o.Out, "history.json")}
+	if in.Layout == layoutNCHW {
+		p := filepath.Join(o.Out, "reconstructions.png")
+		if err := writeReconstructions(p, g, recon, 10); err != nil {
+			return err
+		}
+		wrote = append(wrote, p)
 	}
 	if !o.Quiet {
-		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s, %s, %s\n", filepath.Join(o.Out, "model.onnx"), filepath.Join(o.Out, "history.json"), filepath.Join(o.Out, "reconstructions.png"))
+		fmt.Fprintf(cmd.OutOrStdout(), "wrote %s\n", strings.Join(wrote, ", "))
 	}
 	return clusterAfterTraining(cmd, g, recon, o)
 }
