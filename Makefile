@@ -18,7 +18,7 @@ unit:
 	go test -count=1 ./...
 
 race:
-	go test -count=1 -race -short ./graph/ ./train/ ./cluster/
+	go test -count=1 -race -short ./graph/ ./train/ ./cluster/ ./data/
 
 fuzz:
 	./scripts/fuzz.sh $(FUZZTIME)
