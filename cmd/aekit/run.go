@@ -58,18 +58,24 @@ func runModel(path, inDir, outDir string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	shapes := map[string]graph.Shape{}
 	for i, in := range g.Inputs {
-		shapes[in.Name] = inputs[i].Shape
 		if err := fits(in, inputs[i]); err != nil {
 			return nil, fmt.Errorf("--inputs %q: input_%d for graph input %q: %w", inDir, i, in.Name, err)
 		}
 	}
-	p, err := graph.Compile(g, shapes, graph.Options{NoGrad: true})
+	// A one-shot run knows every input's value before it compiles, so
+	// the inputs become constants: operators that need constant inputs
+	// (Reshape's shape, Clip's bounds, Resize's scales fed as graph
+	// inputs) then build, and the whole graph folds at compile time.
+	for i, in := range g.Inputs {
+		g.AddParam(in.Name, inputs[i], false)
+	}
+	g.Inputs = nil
+	p, err := graph.Compile(g, nil, graph.Options{NoGrad: true})
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", path, err)
 	}
-	outs, err := p.Forward(inputs...)
+	outs, err := p.Forward()
 	if err != nil {
 		return nil, fmt.Errorf("model %q: %w", path, err)
 	}
@@ -143,6 +149,9 @@ func readInputs(dir string, n int) (inputs []*graph.Tensor, npy bool, err error)
 // fits checks a tensor against a declared input shape (-1 matches any
 // length).
 func fits(in graph.ValueInfo, t *graph.Tensor) error {
+	if in.DType != t.DType {
+		return fmt.Errorf("holds %v values, the model declares %v", t.DType, in.DType)
+	}
 	if in.Shape == nil {
 		return nil
 	}
