@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/aekit/aekit/graph"
 )
 
 // The four MNIST files (CC BY-SA 3.0, Yann LeCun and Corinna Cortes; see
@@ -66,6 +68,34 @@ func MNIST(split string) (*Dataset, error) {
 		c.d, c.err = loadEmbedded(prefix, "mnist-"+split)
 	})
 	return c.d, c.err
+}
+
+// MNISTPixels returns the images of an MNIST split as a graph.Uint8 tensor
+// [N, 1, 28, 28] of raw pixels (a quarter of the float32 form's memory;
+// train.Fit converts batches to float32(p)/255 as it gathers them), decoded
+// on each call, and the labels. MNIST's float32 form is not built.
+func MNISTPixels(split string) (*graph.Tensor, []int, error) {
+	_, prefix, err := splitPrefix(split)
+	if err != nil {
+		return nil, nil, fmt.Errorf("data: MNIST: %w", err)
+	}
+	img, err := ReadIDX(strings.NewReader(*mnistFiles["mnist/"+prefix+"-images-idx3-ubyte.gz"]), "embedded MNIST "+prefix+" images")
+	if err != nil {
+		return nil, nil, err
+	}
+	lbl, err := ReadIDX(strings.NewReader(*mnistFiles["mnist/"+prefix+"-labels-idx1-ubyte.gz"]), "embedded MNIST "+prefix+" labels")
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(img.Dims) != 3 || len(lbl.Dims) != 1 || img.Dims[0] != lbl.Dims[0] {
+		return nil, nil, fmt.Errorf("data: embedded MNIST %s: images %v and labels %v do not match", prefix, img.Dims, lbl.Dims)
+	}
+	labels := make([]int, len(lbl.Data))
+	for i, v := range lbl.Data {
+		labels[i] = int(v)
+	}
+	x := &graph.Tensor{Shape: graph.Shape{img.Dims[0], 1, img.Dims[1], img.Dims[2]}, DType: graph.Uint8, Bytes: img.Data}
+	return x, labels, nil
 }
 
 func loadEmbedded(prefix, name string) (*Dataset, error) {

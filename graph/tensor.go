@@ -58,22 +58,30 @@ type DType int
 const (
 	Float32 DType = iota
 	Int64
+	// Uint8 holds image pixels (0–255) compactly; kernels never see it:
+	// train.Fit converts each batch to float32(p)/255 as it gathers it.
+	Uint8
 )
 
 func (d DType) String() string {
-	if d == Int64 {
+	switch d {
+	case Int64:
 		return "int64"
+	case Uint8:
+		return "uint8"
 	}
 	return "float32"
 }
 
 // Tensor is a dense row-major array. Float32 tensors keep their elements in
-// Data, Int64 tensors in Ints; the other slice is nil.
+// Data, Int64 tensors in Ints, Uint8 tensors in Bytes; the other slices are
+// nil.
 type Tensor struct {
 	Shape Shape
 	DType DType
 	Data  []float32
 	Ints  []int64
+	Bytes []uint8
 }
 
 // New returns a zero float32 tensor of the given shape.
@@ -103,8 +111,11 @@ func FromInts(v []int64, shape ...int) *Tensor {
 
 // Len returns the number of elements.
 func (t *Tensor) Len() int {
-	if t.DType == Int64 {
+	switch t.DType {
+	case Int64:
 		return len(t.Ints)
+	case Uint8:
+		return len(t.Bytes)
 	}
 	return len(t.Data)
 }
@@ -117,6 +128,9 @@ func (t *Tensor) Clone() *Tensor {
 	}
 	if t.Ints != nil {
 		c.Ints = append([]int64(nil), t.Ints...)
+	}
+	if t.Bytes != nil {
+		c.Bytes = append([]uint8(nil), t.Bytes...)
 	}
 	return c
 }

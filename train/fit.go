@@ -118,7 +118,9 @@ type trainer struct {
 // autoencoder) and returns the per-epoch history. Losses are Keras's: an
 // epoch's loss is the mean of its batch losses weighted by batch size, the
 // validation loss the same over the validation set, computed in inference
-// mode after the epoch.
+// mode after the epoch. Inputs and targets may be graph.Uint8 tensors of
+// pixels, converted batch by batch to float32(p)/255: a data set then takes
+// a quarter of the memory and trains exactly as its float32 form.
 //
 // Training stops with a *NumericError when a loss, gradient or weight
 // becomes NaN or infinite; the optimizer never applies a non-finite
@@ -234,19 +236,20 @@ func (t *trainer) checkData(what string, x, y *graph.Tensor) (samples, error) {
 	if y == nil || y == x {
 		s.y, s.yIsX = x, true
 	}
-	if x.DType != graph.Float32 || s.y.DType != graph.Float32 {
-		return s, fmt.Errorf("train: %s data must be float32", what)
+	pixels := func(t *graph.Tensor) bool { return t.DType == graph.Uint8 }
+	if (x.DType != graph.Float32 && !pixels(x)) || (s.y.DType != graph.Float32 && !pixels(s.y)) {
+		return s, fmt.Errorf("train: %s data must be float32 (or uint8 pixels)", what)
 	}
-	if len(x.Shape) < 1 || x.Shape[0] < 1 || x.Shape.Size() != len(x.Data) {
+	if len(x.Shape) < 1 || x.Shape[0] < 1 || x.Shape.Size() != x.Len() {
 		return s, fmt.Errorf("train: %s inputs have shape %v: want [N, …] with N ≥ 1", what, x.Shape)
 	}
-	if len(s.y.Shape) < 1 || s.y.Shape[0] != x.Shape[0] || s.y.Shape.Size() != len(s.y.Data) {
+	if len(s.y.Shape) < 1 || s.y.Shape[0] != x.Shape[0] || s.y.Shape.Size() != s.y.Len() {
 		return s, fmt.Errorf("train: %s targets have shape %v, inputs %v: want the same number of samples", what, s.y.Shape, x.Shape)
 	}
 	s.n = x.Shape[0]
 	s.xShape = x.Shape[1:]
-	s.xRow = len(x.Data) / s.n
-	s.yRow = len(s.y.Data) / s.n
+	s.xRow = x.Len() / s.n
+	s.yRow = s.y.Len() / s.n
 	return s, nil
 }
 
@@ -316,16 +319,36 @@ func gather(rp *runPlan, s *samples, idx []int) {
 	xd, yd := rp.x.Data, rp.y.Data
 	for i, r := range idx {
 		r += s.lo
-		copy(xd[i*s.xRow:(i+1)*s.xRow], s.x.Data[r*s.xRow:(r+1)*s.xRow])
+		copyRows(xd[i*s.xRow:(i+1)*s.xRow], s.x, r*s.xRow)
 	}
 	if &yd[0] == &xd[0] {
 		return
 	}
 	for i, r := range idx {
 		r += s.lo
-		copy(yd[i*s.yRow:(i+1)*s.yRow], s.y.Data[r*s.yRow:(r+1)*s.yRow])
+		copyRows(yd[i*s.yRow:(i+1)*s.yRow], s.y, r*s.yRow)
 	}
 }
+
+// copyRows fills dst from src starting at element off. Uint8 pixels become
+// float32(p)/255, exactly Keras's x.astype('float32')/255.
+func copyRows(dst []float32, src *graph.Tensor, off int) {
+	if src.DType != graph.Uint8 {
+		copy(dst, src.Data[off:off+len(dst)])
+		return
+	}
+	for i, p := range src.Bytes[off : off+len(dst)] {
+		dst[i] = pixelLUT[p]
+	}
+}
+
+// pixelLUT maps a pixel to float32(p)/255.
+var pixelLUT = func() (t [256]float32) {
+	for i := range t {
+		t[i] = float32(i) / 255
+	}
+	return t
+}()
 
 // step trains on the samples idx: forward, loss, backward, and the
 // optimizer's update. It returns the batch's loss. A non-finite loss or
@@ -379,9 +402,9 @@ func (t *trainer) evaluate(s *samples, check bool) (float64, error) {
 		}
 		rp.p.SetTraining(false)
 		xd, yd := rp.x.Data, rp.y.Data
-		copy(xd, s.x.Data[(s.lo+lo)*s.xRow:(s.lo+lo+n)*s.xRow])
+		copyRows(xd[:n*s.xRow], s.x, (s.lo+lo)*s.xRow)
 		if &yd[0] != &xd[0] {
-			copy(yd, s.y.Data[(s.lo+lo)*s.yRow:(s.lo+lo+n)*s.yRow])
+			copyRows(yd[:n*s.yRow], s.y, (s.lo+lo)*s.yRow)
 		}
 		outs, err := rp.p.Forward(rp.in...)
 		if err != nil {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"regexp"
 	"runtime"
 	"slices"
@@ -336,5 +337,51 @@ func TestNumericFaults(t *testing.T) {
 	if _, err := Fit(tinyAE(4, 2, 1, false), x, nil, cfg); !errors.As(err, &ne) || ne.Quantity != "validation input" || ne.Batch != 2 ||
 		!strings.Contains(err.Error(), "validation batch 2/2") {
 		t.Errorf("NaN in validation data: %v", err)
+	}
+}
+
+// TestFitOnPixelsMatchesFloat: a Uint8 pixel data set trains bit for bit as
+// its float32(p)/255 form does (inputs, targets and validation).
+func TestFitOnPixelsMatchesFloat(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	const n = 24
+	pix := &graph.Tensor{Shape: graph.Shape{n, 1, 6, 6}, DType: graph.Uint8, Bytes: make([]uint8, n*36)}
+	for i := range pix.Bytes {
+		pix.Bytes[i] = uint8(rng.IntN(256))
+	}
+	flt := graph.New(n, 1, 6, 6)
+	for i, p := range pix.Bytes {
+		flt.Data[i] = float32(p) / 255
+	}
+	run := func(x, val *graph.Tensor) (*graph.Graph, *History) {
+		g, err := graph.Sequential("tiny", 7,
+			graph.Input{Shape: []int{6, 6, 1}},
+			graph.Conv2D{Filters: 3, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "relu"},
+			graph.Conv2D{Filters: 1, KernelSize: [2]int{3, 3}, Padding: "same", Activation: "sigmoid"},
+		)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg := DefaultConfig()
+		cfg.Epochs, cfg.BatchSize, cfg.ValidationX = 2, 5, val
+		h, err := Fit(g, x, nil, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g, h
+	}
+	gp, hp := run(pix, pix)
+	gf, hf := run(flt, flt)
+	for e := range hf.Loss {
+		if hp.Loss[e] != hf.Loss[e] || hp.ValLoss[e] != hf.ValLoss[e] {
+			t.Fatalf("epoch %d: pixels %v/%v, float %v/%v", e, hp.Loss[e], hp.ValLoss[e], hf.Loss[e], hf.ValLoss[e])
+		}
+	}
+	for name, p := range gf.Params {
+		for i, v := range p.Data {
+			if gp.Params[name].Data[i] != v {
+				t.Fatalf("%s[%d]: pixels %v, float %v", name, i, gp.Params[name].Data[i], v)
+			}
+		}
 	}
 }

@@ -145,13 +145,21 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 		return err
 	}
 	c, h, w := in.C, in.H, in.W
-	trainSet, err := loadDataset("data", o.Data, "train", c, h, w)
-	if err != nil {
-		return err
-	}
-	trainX, err := in.feed(trainSet.X, 1)
-	if err != nil {
-		return fmt.Errorf("--data %q: %w", o.Data, err)
+	var trainSet *data.Dataset
+	var trainX *graph.Tensor
+	if (o.Data == "mnist" || o.Data == "mnist-train") && in.Layout == layoutNCHW && c == 1 && h == 28 && w == 28 {
+		// Raw pixels, converted batch by batch: a quarter of the memory
+		// of the float32 images, and the same training bit for bit.
+		if trainX, _, err = data.MNISTPixels("train"); err != nil {
+			return err
+		}
+	} else {
+		if trainSet, err = loadDataset("data", o.Data, "train", c, h, w); err != nil {
+			return err
+		}
+		if trainX, err = in.feed(trainSet.X, 1); err != nil {
+			return fmt.Errorf("--data %q: %w", o.Data, err)
+		}
 	}
 	cfg := train.DefaultConfig()
 	cfg.Epochs, cfg.BatchSize, cfg.Seed, cfg.Shuffle = o.Epochs, o.BatchSize, o.Seed, o.Shuffle
@@ -233,6 +241,11 @@ func runTrain(cmd *cobra.Command, _ []string) error {
 	recon := valSet
 	if recon == nil {
 		recon = trainSet
+	}
+	if recon == nil {
+		if recon, err = data.MNIST("test"); err != nil {
+			return err
+		}
 	}
 	wrote := []string{filepath.Join(o.Out, "model.onnx"), filepath.Join(o.Out, "history.json")}
 	if in.Layout == layoutNCHW {
