@@ -54,10 +54,20 @@ func Decode(data []byte) (*graph.Graph, error) { return DefaultLimits.Decode(dat
 func DecodeModel(data []byte) (*Model, error) { return DefaultLimits.DecodeModel(data) }
 
 // Decode reads a model's graph from ONNX protobuf bytes within the limits.
+// Unlike DecodeModel, which gives the file's graph as written, it also
+// normalises what converters write for the graph aekit runs: pairs of
+// Transposes that undo each other, back to back or around element-wise
+// operators (the NHWC/NCHW boundaries tf2onnx and keras2onnx leave), are
+// removed (graph.CancelTransposes). Constant subgraphs (tf2onnx's
+// Shape→Gather→Concat chains) fold when a plan is compiled for concrete
+// input shapes.
 func (l Limits) Decode(data []byte) (*graph.Graph, error) {
 	m, err := l.DecodeModel(data)
 	if err != nil {
 		return nil, err
+	}
+	if m.ProducerName != Producer {
+		graph.CancelTransposes(m.Graph)
 	}
 	return m.Graph, nil
 }
