@@ -6,7 +6,6 @@ import (
 	"strings"
 
 	"github.com/aekit/aekit/data"
-	"github.com/aekit/aekit/graph"
 )
 
 // loadDataset resolves a data set name as the verbs take it: mnist-train,
@@ -41,18 +40,4 @@ func loadDataset(flag, spec, defSplit string, c, h, w int) (*data.Dataset, error
 		return nil, fmt.Errorf("--%s %q: images are %v, the model takes %d×%d×%d", flag, spec, ds.X.Shape[1:], c, h, w)
 	}
 	return ds, nil
-}
-
-// inputCHW returns the channels, height and width of g's image input.
-func inputCHW(g *graph.Graph) (c, h, w int, err error) {
-	for _, in := range g.Inputs {
-		if _, isParam := g.Params[in.Name]; isParam {
-			continue
-		}
-		if len(in.Shape) != 4 {
-			return 0, 0, 0, fmt.Errorf("model input %q has shape %v: image data needs [N,C,H,W]", in.Name, in.Shape)
-		}
-		return in.Shape[1], in.Shape[2], in.Shape[3], nil
-	}
-	return 0, 0, 0, fmt.Errorf("model has no input")
 }

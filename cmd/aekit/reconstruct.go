@@ -28,11 +28,14 @@ func newReconstruct() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("--model: %w", err)
 			}
-			c, h, w, err := inputCHW(g)
+			in, err := inputOf(g)
 			if err != nil {
 				return fmt.Errorf("--model %q: %w", model, err)
 			}
-			ds, err := loadDataset("data", spec, "test", c, h, w)
+			if in.Layout != layoutNCHW {
+				return fmt.Errorf("--model %q: input %q is %s; reconstruct draws NCHW image models (export the model with --layout nchw)", model, in.Name, in.Layout)
+			}
+			ds, err := loadDataset("data", spec, "test", in.C, in.H, in.W)
 			if err != nil {
 				return err
 			}
