@@ -42,6 +42,11 @@ type convCore struct {
 	hp, wp, wq, planeX, lenX int
 	lf, spanF                int
 	offsF                    []int
+	// With a column stride sw > 1 the forward frame is also kept as sw
+	// phases of phaseLen (phase r holds xp[sw·q + r]), read at offsP: the
+	// strided reads become unit-stride ones the AVX2 kernels stream.
+	phaseLen int
+	offsP    []int
 
 	hu, wu, planeU, lenU int
 	rowU, colU           int
@@ -61,6 +66,7 @@ type convCore struct {
 
 type convSlot struct {
 	xp []float32 // x in the forward frame
+	xs []float32 // xp split into phases (sw > 1 only)
 	yf []float32 // forward output, 4 rows of spanF
 	gf []float32 // dy in the forward frame, cout rows of spanF, zero past the data (nil when Conv shares u)
 	u  []float32 // dy in the data-gradient frame
@@ -107,6 +113,15 @@ func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
 		}
 	}
 	c.lenX = max(g.cin*c.planeX, (g.group-1)*c.cg*c.planeX+g.sw*(c.spanF-1)+c.offsF[len(c.offsF)-1]+1)
+	if g.sw > 1 {
+		// wp, hence planeX, is a multiple of sw: a group's planes start
+		// in phase 0, at planeX/sw per channel within every phase.
+		c.phaseLen = (c.lenX + g.sw - 1) / g.sw
+		c.offsP = make([]int, len(c.offsF))
+		for t, o := range c.offsF {
+			c.offsP[t] = o%g.sw*c.phaseLen + o/g.sw
+		}
+	}
 
 	c.planeU = c.hu * c.wu
 	c.ld = g.hin * c.wu
@@ -136,6 +151,10 @@ func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
 		}
 		if transpose || !c.share {
 			c.slots[i].gf = make([]float32, g.cout*c.spanF)
+		}
+		if g.sw > 1 {
+			// The last phase is read up to spanF past its start.
+			c.slots[i].xs = make([]float32, g.sw*c.phaseLen+c.spanF)
 		}
 	}
 	return c
@@ -172,18 +191,45 @@ func (c *convCore) packData(w []float32) {
 }
 
 // fillX copies one image x [cin][hin][win] into the forward frame (with
-// up2, x is [cin][hin/2][win/2], upsampled 2× on the way).
+// up2, x is [cin][hin/2][win/2], upsampled 2× on the way), and with a
+// stride above 1 splits the frame into its phases.
 func (c *convCore) fillX(sl *convSlot, x []float32) {
 	if c.up2 {
 		h, w := c.hin/2, c.win/2
 		for ci := 0; ci < c.cin; ci++ {
 			upsample2(sl.xp[ci*c.planeX+c.pt*c.wp+c.pl:], c.wp, x[ci*h*w:], w, h, w)
 		}
-		return
+	} else {
+		for ci := 0; ci < c.cin; ci++ {
+			copyRows(sl.xp[ci*c.planeX+c.pt*c.wp+c.pl:], c.wp, x[ci*c.hin*c.win:], c.win, c.hin, c.win, 0)
+		}
 	}
-	for ci := 0; ci < c.cin; ci++ {
-		copyRows(sl.xp[ci*c.planeX+c.pt*c.wp+c.pl:], c.wp, x[ci*c.hin*c.win:], c.win, c.hin, c.win, 0)
+	if c.sw > 1 {
+		deinterleave(sl.xs, sl.xp, c.sw, c.phaseLen)
 	}
+}
+
+// deinterleave writes dst[r·n + q] = src[s·q + r] for r < s and s·q + r <
+// len(src).
+func deinterleave(dst, src []float32, s, n int) {
+	for r := 0; r < s; r++ {
+		d := dst[r*n : (r+1)*n]
+		q := 0
+		for i := r; i < len(src); i += s {
+			d[q] = src[i]
+			q++
+		}
+	}
+}
+
+// xin returns the forward frame of group g and the tap offsets to read it
+// at with unit stride: the padded planes themselves, or their phases when
+// sw > 1.
+func (c *convCore) xin(sl *convSlot, g int) ([]float32, []int) {
+	if c.sw == 1 {
+		return sl.xp[g*c.cg*c.planeX:], c.offsF
+	}
+	return sl.xs[g*c.cg*c.planeX/c.sw:], c.offsP
 }
 
 // forward computes one image y [cout][hout][wout] from the x in sl.xp, plus
@@ -191,12 +237,12 @@ func (c *convCore) fillX(sl *convSlot, x []float32) {
 func (c *convCore) forward(sl *convSlot, y, bias []float32) {
 	ys := c.hout * c.wout
 	for g := 0; g < c.group; g++ {
-		xp := sl.xp[g*c.cg*c.planeX:]
+		xp, offs := c.xin(sl, g)
 		for j := g * c.mg; j < (g+1)*c.mg; {
 			// A block of up to 4 rows at a time, extracted while it
 			// is still in L1.
 			mb := blockRows((g+1)*c.mg - j)
-			corrRows(sl.yf, c.spanF, xp, c.offsF, c.wF[j*c.kf:], mb, c.lf, c.sw)
+			corrRows(sl.yf, c.spanF, xp, offs, c.wF[j*c.kf:], mb, c.lf)
 			var b []float32
 			if bias != nil {
 				b = bias[j:]
@@ -214,10 +260,10 @@ func (c *convCore) forward(sl *convSlot, y, bias []float32) {
 func (c *convCore) forwardPool(sl *convSlot, pooled []float32, arg []uint8, bias []float32) {
 	ps := c.hout * c.wout / 4
 	for g := 0; g < c.group; g++ {
-		xp := sl.xp[g*c.cg*c.planeX:]
+		xp, offs := c.xin(sl, g)
 		for j := g * c.mg; j < (g+1)*c.mg; {
 			mb := blockRows((g+1)*c.mg - j)
-			corrRows(sl.yf, c.spanF, xp, c.offsF, c.wF[j*c.kf:], mb, c.lf, c.sw)
+			corrRows(sl.yf, c.spanF, xp, offs, c.wF[j*c.kf:], mb, c.lf)
 			for r := 0; r < mb; r++ {
 				var b float32
 				if bias != nil {
@@ -277,7 +323,7 @@ func (c *convCore) data(sl *convSlot, dx, bias []float32) {
 		u := sl.u[g*c.mg*c.planeU:]
 		for j := g * c.cg; j < (g+1)*c.cg; {
 			mb := blockRows((g+1)*c.cg - j)
-			corrRows(sl.xf, c.spanD, u, c.offsD, c.wD[j*c.kd:], mb, c.ld, 1)
+			corrRows(sl.xf, c.spanD, u, c.offsD, c.wD[j*c.kd:], mb, c.ld)
 			if c.sum2 {
 				for r := 0; r < mb; r++ {
 					sum2x2(dx[(j+r)*xs/4:], sl.xf[r*c.spanD:], c.wu, c.hin/2, c.win/2)
@@ -311,7 +357,8 @@ func (c *convCore) filter(sl *convSlot, fromU bool) {
 		gf, gstride, base = sl.u, c.planeU, c.shift
 	}
 	for g := 0; g < c.group; g++ {
-		dotRows(sl.dw[g*c.mg*c.kf:], c.kf, gf[base+g*c.mg*gstride:], gstride, sl.xp[g*c.cg*c.planeX:], c.offsF, c.mg, c.lf, c.sw)
+		xp, offs := c.xin(sl, g)
+		dotRows(sl.dw[g*c.mg*c.kf:], c.kf, gf[base+g*c.mg*gstride:], gstride, xp, offs, c.mg, c.lf)
 	}
 }
 

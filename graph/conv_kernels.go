@@ -4,20 +4,22 @@ package graph
 //
 // A plane of H rows padded to width Wp is stored row after row, so the input
 // under tap (ky, kx) of output (y, x) sits at flat index (y·Wp + x)·s +
-// ky·dh·Wp + kx·dw (stride s along the flat axis, see convCore). Computing
-// every flat position p = y·Wp + x, including the few x ≥ Wout that wrap
-// into the next row and are thrown away, turns a 2-D convolution into
+// ky·dh·Wp + kx·dw (stride s along the flat axis, see convCore; for s > 1
+// convCore splits the plane into s phases first, so that the reads below
+// are unit-stride). Computing every flat position p = y·Wp + x, including
+// the few x ≥ Wout that wrap into the next row and are thrown away, turns a
+// 2-D convolution into
 //
-//	corrRows:  out[j][p] = Σ_t w[j][t] · in[s·p + offs[t]]     (forward, data gradient)
-//	dotRows:   acc[j][t] += Σ_p g[j][p] · in[s·p + offs[t]]    (filter gradient)
+//	corrRows:  out[j][p] = Σ_t w[j][t] · in[p + offs[t]]     (forward, data gradient)
+//	dotRows:   acc[j][t] += Σ_p g[j][p] · in[p + offs[t]]    (filter gradient)
 //
 // with one tap offset per (input channel, ky, kx): long unit-stride runs that
 // the AVX2 micro-kernels (conv_kernels_amd64.s) stream through with their
 // accumulators held in registers across all taps: corrRows in blocks of 4
 // rows × 24 positions, 2 × 48 or 1 × 96, dotRows 4 rows × 3 taps, 2 × 6 or
 // 1 × 8 dot products at a time. The pure-Go loops below
-// compute the same and run where the CPU lacks AVX2/FMA, for strides above
-// 1, and under the purego build tag.
+// compute the same and run where the CPU lacks AVX2/FMA and under the
+// purego build tag.
 
 // corrSpan returns the number of flat positions corrRows may write for l
 // valid ones: callers size each output row, and the input's slack, by it.
@@ -56,11 +58,11 @@ func packRows(dst []float32, m, k int, at func(j, t int) float32) {
 	}
 }
 
-// corrRows computes out[j·ostride + p] = Σ_t w(j, t) · in[s·p + offs[t]] for
-// j < m and p < l, with w packed by packRows. On the assembly path (s = 1)
+// corrRows computes out[j·ostride + p] = Σ_t w(j, t) · in[p + offs[t]] for
+// j < m and p < l, with w packed by packRows. On the assembly path
 // it writes up to corrSpan(l) positions of each row and reads in up to index
 // corrSpan(l) − 1 + max(offs); buffers are sized for that.
-func corrRows(out []float32, ostride int, in []float32, offs []int, w []float32, m, l, s int) {
+func corrRows(out []float32, ostride int, in []float32, offs []int, w []float32, m, l int) {
 	k := len(offs)
 	if m == 0 || l == 0 || k == 0 {
 		for j := 0; j < m; j++ {
@@ -68,7 +70,7 @@ func corrRows(out []float32, ostride int, in []float32, offs []int, w []float32,
 		}
 		return
 	}
-	asm := convAsm && s == 1
+	asm := convAsm
 	if asm {
 		maxOff := 0
 		for _, o := range offs {
@@ -84,7 +86,7 @@ func corrRows(out []float32, ostride int, in []float32, offs []int, w []float32,
 		o := out[j*ostride:]
 		switch {
 		case !asm:
-			corrGo(o, ostride, in, offs, wb, mb, l, s)
+			corrGo(o, ostride, in, offs, wb, mb, l)
 		case mb == 4:
 			corr4x24(&o[0], ostride, &in[0], &offs[0], k, &wb[0], (l+23)/24)
 		case mb == 2:
@@ -97,40 +99,33 @@ func corrRows(out []float32, ostride int, in []float32, offs []int, w []float32,
 }
 
 // corrGo is corrRows for one block of mb rows in plain Go.
-func corrGo(out []float32, ostride int, in []float32, offs []int, w []float32, mb, l, s int) {
+func corrGo(out []float32, ostride int, in []float32, offs []int, w []float32, mb, l int) {
 	for j := 0; j < mb; j++ {
 		row := out[j*ostride : j*ostride+l]
 		clear(row)
 		for t, off := range offs {
 			wv := w[t*mb+j]
-			if s == 1 {
-				src := in[off : off+l]
-				for p := range row {
-					row[p] += wv * src[p]
-				}
-				continue
-			}
-			src := in[off : off+s*(l-1)+1]
+			src := in[off : off+l]
 			for p := range row {
-				row[p] += wv * src[s*p]
+				row[p] += wv * src[p]
 			}
 		}
 	}
 }
 
 // dotRows adds to acc[j·astride + t] the dot product Σ_{p<l} g[j·gstride +
-// p] · in[s·p + offs[t]] for j < m and t < len(offs). Each dot product is
+// p] · in[p + offs[t]] for j < m and t < len(offs). Each dot product is
 // summed in float32 (in 8 lanes on the assembly path, ~l/8 terms each) and
 // added in float64. On
-// the assembly path (s = 1) rows of g are read up to convRoundUp(l, 8) and must
+// the assembly path rows of g are read up to convRoundUp(l, 8) and must
 // be zero past l; in is read up to index convRoundUp(l, 8) − 1 + max(offs).
-func dotRows(acc []float64, astride int, g []float32, gstride int, in []float32, offs []int, m, l, s int) {
+func dotRows(acc []float64, astride int, g []float32, gstride int, in []float32, offs []int, m, l int) {
 	k := len(offs)
 	if m == 0 || l == 0 || k == 0 {
 		return
 	}
-	if !convAsm || s != 1 {
-		dotGo(acc, astride, g, gstride, in, offs, m, l, s)
+	if !convAsm {
+		dotGo(acc, astride, g, gstride, in, offs, m, l)
 		return
 	}
 	nvec := (l + 7) / 8
@@ -184,29 +179,22 @@ func dotRows(acc []float64, astride int, g []float32, gstride int, in []float32,
 }
 
 // dotGo is dotRows in plain Go.
-func dotGo(acc []float64, astride int, g []float32, gstride int, in []float32, offs []int, m, l, s int) {
+func dotGo(acc []float64, astride int, g []float32, gstride int, in []float32, offs []int, m, l int) {
 	for j := 0; j < m; j++ {
 		row := g[j*gstride : j*gstride+l]
 		a := acc[j*astride:]
 		for t, off := range offs {
 			var s0, s1, s2, s3 float32
+			src := in[off : off+l]
 			p := 0
-			if s == 1 {
-				src := in[off : off+l]
-				for ; p+4 <= l; p += 4 {
-					s0 += row[p] * src[p]
-					s1 += row[p+1] * src[p+1]
-					s2 += row[p+2] * src[p+2]
-					s3 += row[p+3] * src[p+3]
-				}
-				for ; p < l; p++ {
-					s0 += row[p] * src[p]
-				}
-			} else {
-				src := in[off : off+s*(l-1)+1]
-				for ; p < l; p++ {
-					s0 += row[p] * src[s*p]
-				}
+			for ; p+4 <= l; p += 4 {
+				s0 += row[p] * src[p]
+				s1 += row[p+1] * src[p+1]
+				s2 += row[p+2] * src[p+2]
+				s3 += row[p+3] * src[p+3]
+			}
+			for ; p < l; p++ {
+				s0 += row[p] * src[p]
 			}
 			a[t] += float64(s0) + float64(s1) + float64(s2) + float64(s3)
 		}
