@@ -54,6 +54,10 @@ type convCore struct {
 	shift                int  // where dy[0][0] sits in u when share
 	ld, spanD            int
 	offsD                []int
+	// With strides above 1 the data gradient runs by phases instead
+	// (conv_phase.go): dy sits compact at (offY, offX) in the frame.
+	phases     []dataPhase
+	offY, offX int
 
 	wF, wD []float32 // weights packed for the forward and data-gradient frames
 	slots  []convSlot
@@ -135,6 +139,9 @@ func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
 		}
 	}
 	c.lenU = max(g.cout*c.planeU, (g.group-1)*c.mg*c.planeU+c.spanD-1+c.offsD[len(c.offsD)-1]+1)
+	if g.sh > 1 || g.sw > 1 {
+		c.initPhases()
+	}
 
 	c.wF = make([]float32, g.cout*c.kf)
 	c.wD = make([]float32, g.cin*c.kd)
@@ -179,6 +186,10 @@ func (c *convCore) packForward(w []float32) {
 // data-gradient frame: row c (an input channel), tap (m, ky', kx') holds
 // w[m][c][kh−1−ky'][kw−1−kx'].
 func (c *convCore) packData(w []float32) {
+	if len(c.phases) > 0 {
+		c.packPhases(w)
+		return
+	}
 	kh, kw, cg, mg := c.kh, c.kw, c.cg, c.mg
 	for g := 0; g < c.group; g++ {
 		wg := w[g*mg*c.kf : (g+1)*mg*c.kf]
@@ -279,6 +290,10 @@ func (c *convCore) forwardPool(sl *convSlot, pooled []float32, arg []uint8, bias
 // fillU zero-inserts one image dy [cout][hout][wout] into the data-gradient
 // frame.
 func (c *convCore) fillU(sl *convSlot, dy []float32) {
+	if len(c.phases) > 0 {
+		c.fillPhased(sl, dy)
+		return
+	}
 	// Columns x0 ≤ x < x1 land inside [0, wu).
 	x0, x1 := 0, c.wout
 	if c.colU < 0 {
@@ -318,6 +333,13 @@ func (c *convCore) fillU(sl *convSlot, dy []float32) {
 // (nil for none), with weights packed by packData. With sum2, dx is
 // [cin][hin/2][win/2], each value the sum of a 2×2 block (bias ignored).
 func (c *convCore) data(sl *convSlot, dx, bias []float32) {
+	if len(c.phases) > 0 {
+		if c.sum2 {
+			panic("graph: sum2 fusion on a strided convolution")
+		}
+		c.dataPhased(sl, dx, bias)
+		return
+	}
 	xs := c.hin * c.win
 	for g := 0; g < c.group; g++ {
 		u := sl.u[g*c.mg*c.planeU:]

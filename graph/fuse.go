@@ -172,7 +172,7 @@ func (k *fusedConv) init() {
 		k.arg = make([]uint8, c.n*k.outImg)
 	}
 	c.relu = k.act == actRelu
-	if r := k.pre; r != nil && !r.linear && r.block == [3]int{1, 2, 2} && c.hin%2 == 0 && c.win%2 == 0 {
+	if r := k.pre; r != nil && !r.linear && r.block == [3]int{1, 2, 2} && c.hin%2 == 0 && c.win%2 == 0 && len(c.phases) == 0 {
 		k.up2, c.up2, c.sum2 = true, true, true
 	}
 	k.fs = make([]fusedSlot, len(c.slots))
