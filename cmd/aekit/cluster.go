@@ -32,6 +32,11 @@ type clusterOptions struct {
 	Limit     int // cluster only the first Limit images (0: all)
 	BatchSize int
 	Quiet     bool // print nothing on stdout (aekit train --quiet)
+
+	Refine      bool // DCEC self-training of the model before the clustering
+	RefineIter  int
+	RefineGamma float64
+	Save        string // write the refined model here
 }
 
 func newCluster() *cobra.Command {
@@ -69,6 +74,10 @@ a file aekit export wrote with --part encoder).`,
 	f.Float64("scale", 1, "multiply pixel values (in [0,1]) by this before encoding; 255 for models trained on 0..255")
 	f.Int("limit", 0, "cluster only the first N images (0: all)")
 	f.Int("batch-size", cluster.DefaultEncodeBatch, "images per encoder batch")
+	f.Bool("refine", false, "first train the model on the images with DCEC's clustering loss (k-means centres, then reconstruction + gamma·KL(P‖Q)), and report its soft assignments")
+	f.Int("refine-iter", cluster.DefaultRefineMaxIter, "with --refine: at most this many steps (batches of 256)")
+	f.Float64("refine-gamma", cluster.DefaultRefineGamma, "with --refine: weight of the clustering loss")
+	f.String("save", "", "with --refine: write the refined model to this ONNX file")
 	return cmd
 }
 
@@ -92,6 +101,25 @@ func clusterFlags(cmd *cobra.Command) (clusterOptions, error) {
 	o.Scale, _ = f.GetFloat64("scale")
 	o.Limit, _ = f.GetInt("limit")
 	o.BatchSize, _ = f.GetInt("batch-size")
+	o.Refine, _ = f.GetBool("refine")
+	o.RefineIter, _ = f.GetInt("refine-iter")
+	o.RefineGamma, _ = f.GetFloat64("refine-gamma")
+	o.Save, _ = f.GetString("save")
+	for _, name := range []string{"refine-iter", "refine-gamma", "save"} {
+		if f.Changed(name) && !o.Refine {
+			return o, fmt.Errorf("--%s: only used with --refine", name)
+		}
+	}
+	switch {
+	case o.Refine && o.Encoder:
+		return o, fmt.Errorf("--refine: needs the whole autoencoder, not an encoder (--encoder)")
+	case o.Refine && o.MiniBatch:
+		return o, fmt.Errorf("--refine: not used with --minibatch")
+	case o.RefineIter < 1:
+		return o, fmt.Errorf("--refine-iter %d: must be at least 1", o.RefineIter)
+	case math.IsNaN(o.RefineGamma) || math.IsInf(o.RefineGamma, 0) || o.RefineGamma <= 0:
+		return o, fmt.Errorf("--refine-gamma %g: must be a positive number", o.RefineGamma)
+	}
 	switch {
 	case o.Model == "":
 		return o, fmt.Errorf("--model: required (an ONNX file)")

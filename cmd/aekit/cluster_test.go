@@ -242,6 +242,12 @@ func TestClusterFlagErrors(t *testing.T) {
 		{[]string{"--limit", "-1"}, "--limit -1"},
 		{[]string{"--layer", "no_such_layer"}, `--layer "no_such_layer"`},
 		{[]string{"--layer", "conv2d_1", "--encoder"}, `--layer "conv2d_1"`},
+		{[]string{"--refine-iter", "5"}, "--refine-iter: only used with --refine"},
+		{[]string{"--save", "x.onnx"}, "--save: only used with --refine"},
+		{[]string{"--refine", "--encoder"}, "--refine: needs the whole autoencoder"},
+		{[]string{"--refine", "--refine-iter", "0"}, "--refine-iter 0"},
+		{[]string{"--refine", "--refine-gamma", "-1"}, "--refine-gamma -1"},
+		{[]string{"--refine", "--minibatch"}, "--refine: not used with --minibatch"},
 	} {
 		args := append([]string{"cluster", "--model", model}, c.args...)
 		_, _, err := runAekit(t, args...)
@@ -434,4 +440,66 @@ func TestClusterMiniBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkScores(t, "minibatch", m, 500, 98)
+}
+
+// TestClusterRefine runs DCEC's refinement from the command line: the
+// report says so, and the saved model holds the refined weights and
+// clusters again.
+func TestClusterRefine(t *testing.T) {
+	dir := t.TempDir()
+	saved := filepath.Join(dir, "refined.onnx")
+	out := filepath.Join(dir, "clusters")
+	args := []string{"cluster", "--model", seedModel(t), "--limit", "512", "--n-init", "1", "--json",
+		"--refine", "--refine-iter", "6", "--save", saved, "--out", out}
+	stdout, _, err := runAekit(t, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
+		t.Fatalf("%v in %q", err, stdout)
+	}
+	checkScores(t, "refined", m, 512, 98)
+	b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var metrics map[string]any
+	if err := json.Unmarshal(b, &metrics); err != nil {
+		t.Fatal(err)
+	}
+	if metrics["algorithm"] != "dcec" || metrics["refine_iterations"] != 6.0 {
+		t.Errorf("metrics.json: algorithm %v, refine_iterations %v; want dcec, 6", metrics["algorithm"], metrics["refine_iterations"])
+	}
+	before, err := onnx.ReadFile(seedModel(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	after, err := onnx.ReadFile(saved)
+	if err != nil {
+		t.Fatalf("--save: %v", err)
+	}
+	changed := 0
+	for name, w := range before.Params {
+		a, ok := after.Params[name]
+		if !ok {
+			t.Fatalf("saved model lacks %q", name)
+		}
+		for i := range w.Data {
+			if w.Data[i] != a.Data[i] {
+				changed++
+				break
+			}
+		}
+	}
+	if changed == 0 {
+		t.Error("the saved model holds the weights it started from")
+	}
+	again, err := clusterModelJSON(t, "--model", saved, "--limit", "512")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again["dim"] != 98.0 {
+		t.Errorf("saved model's code has %v numbers, want 98", again["dim"])
+	}
 }

@@ -47,17 +47,19 @@ type clusterRecord struct {
 // clusterReport is what a clustering run found; metrics.json holds it.
 type clusterReport struct {
 	clusterJSON
-	Model         string          `json:"model,omitempty"`
-	Cut           string          `json:"cut"`
-	Data          string          `json:"data"`
-	Algorithm     string          `json:"algorithm"`
-	NInit         int             `json:"n_init"`
-	Seed          uint64          `json:"seed"`
-	Scale         float64         `json:"scale"`
-	EncodeSeconds float64         `json:"encode_seconds"`
-	KMeansSeconds float64         `json:"kmeans_seconds"`
-	Iterations    int             `json:"iterations"`
-	Clusters      []clusterRecord `json:"clusters"`
+	Model         string  `json:"model,omitempty"`
+	Cut           string  `json:"cut"`
+	Data          string  `json:"data"`
+	Algorithm     string  `json:"algorithm"`
+	NInit         int     `json:"n_init"`
+	Seed          uint64  `json:"seed"`
+	Scale         float64 `json:"scale"`
+	EncodeSeconds float64 `json:"encode_seconds"`
+	KMeansSeconds float64 `json:"kmeans_seconds"`
+	Iterations    int     `json:"iterations"`
+	// RefineIterations is the number of DCEC steps of --refine.
+	RefineIterations *int            `json:"refine_iterations,omitempty"`
+	Clusters         []clusterRecord `json:"clusters"`
 
 	model *cluster.Model // the codes' k-means
 }
@@ -93,13 +95,27 @@ func clusterModel(w, errw io.Writer, g *graph.Graph, ds *data.Dataset, o cluster
 	if err != nil {
 		return nil, fmt.Errorf("--data %q into --model %q: %w", o.Data, o.Model, err)
 	}
+	var ref *cluster.Refinement
+	if o.Refine {
+		if ref, err = refineModel(errw, g, cut, x, o); err != nil {
+			return nil, err
+		}
+		if enc, cut, err = encoderOf(g, o); err != nil {
+			return nil, err
+		}
+	}
 	start := time.Now()
 	codes, n, d, err := cluster.Encode(enc, x, o.BatchSize, progressTo(errw, "encoding", o.Quiet || ds.Len() < 2000))
 	if err != nil {
 		return nil, fmt.Errorf("--model %q: %w", o.Model, err)
 	}
 	encodeTime := time.Since(start).Seconds()
-	res, err := kmeansScored(codes, n, d, ds, o)
+	var res *clustering
+	if ref != nil {
+		res, err = scored(refinedModel(ref, codes, n, d), n, d, 0, ds, o)
+	} else {
+		res, err = kmeansScored(codes, n, d, ds, o)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("k-means on the codes: %w", err)
 	}
@@ -112,6 +128,10 @@ func clusterModel(w, errw io.Writer, g *graph.Graph, ds *data.Dataset, o cluster
 	}
 	if o.MiniBatch {
 		r.Algorithm = "minibatch"
+	}
+	if ref != nil {
+		r.Algorithm = "dcec"
+		r.RefineIterations = &ref.Iterations
 	}
 	var base *clustering
 	if o.Baseline {
@@ -159,7 +179,13 @@ func kmeansScored(x []float32, n, d int, ds *data.Dataset, o clusterOptions) (*c
 	if err != nil {
 		return nil, err
 	}
-	c := &clustering{model: m, seconds: time.Since(start).Seconds()}
+	return scored(m, n, d, time.Since(start).Seconds(), ds, o)
+}
+
+// scored scores the clustering m of n points of d numbers against ds's
+// labels when it has them.
+func scored(m *cluster.Model, n, d int, seconds float64, ds *data.Dataset, o clusterOptions) (*clustering, error) {
+	c := &clustering{model: m, seconds: seconds}
 	c.scores = clusterScores{Inertia: m.Inertia, K: o.K, N: n, Dim: d}
 	sizes := make([]int, o.K)
 	for _, l := range m.Labels {
