@@ -131,6 +131,7 @@ func clusterModel(w, errw io.Writer, g *graph.Graph, ds *data.Dataset, o cluster
 	}
 	if ref != nil {
 		r.Algorithm = "dcec"
+		r.NInit = cluster.DefaultRefineNInit // the k-means that placed the centres
 		r.RefineIterations = &ref.Iterations
 	}
 	var base *clustering
@@ -301,8 +302,13 @@ func printClusters(w io.Writer, r *clusterReport, base *clustering, ds *data.Dat
 	if r.Cut == "" {
 		how = "encoder"
 	}
-	fmt.Fprintf(w, "%d images of %s → codes of %d numbers (%s) in %.2f s; k-means k=%d, %s, n_init=%d: %.2f s, %d iterations\n\n",
-		r.N, r.Data, r.Dim, how, r.EncodeSeconds, r.K, r.Algorithm, r.NInit, r.KMeansSeconds, r.Iterations)
+	if r.RefineIterations != nil {
+		fmt.Fprintf(w, "%d images of %s → codes of %d numbers (%s) in %.2f s; DCEC k=%d after %d refinement steps\n\n",
+			r.N, r.Data, r.Dim, how, r.EncodeSeconds, r.K, *r.RefineIterations)
+	} else {
+		fmt.Fprintf(w, "%d images of %s → codes of %d numbers (%s) in %.2f s; k-means k=%d, %s, n_init=%d: %.2f s, %d iterations\n\n",
+			r.N, r.Data, r.Dim, how, r.EncodeSeconds, r.K, r.Algorithm, r.NInit, r.KMeansSeconds, r.Iterations)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
 	labelled := ds.Labels != nil
 	if labelled {
