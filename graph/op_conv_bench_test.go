@@ -135,3 +135,55 @@ func BenchmarkConvSeedTrainStep(b *testing.B) {
 		reportConv(b, flops, cpu0)
 	})
 }
+
+// BenchmarkConvStrided times forward + backward (data, filter and bias
+// gradients) of DCEC's stride-2 layers at batch 64: the Conv 32→64 (5×5,
+// same, 14×14 → 7×7) and the ConvTranspose 64→32 (5×5, same, 7×7 →
+// 14×14). GFLOP/s counts only the multiply-adds that meet data, not
+// the zeros of a zero-inserted frame.
+func BenchmarkConvStrided(b *testing.B) {
+	const n = 64
+	for _, l := range []struct {
+		name, op string
+		x, w     Shape
+		out      Shape
+		attrs    Attrs
+	}{
+		{"Conv_32to64_5x5_s2", "Conv", Shape{n, 32, 14, 14}, Shape{64, 32, 5, 5}, Shape{n, 64, 7, 7},
+			Attrs{IntsAttr("strides", 2, 2), IntsAttr("pads", 1, 1, 2, 2)}},
+		{"ConvTranspose_64to32_5x5_s2", "ConvTranspose", Shape{n, 64, 7, 7}, Shape{64, 32, 5, 5}, Shape{n, 32, 14, 14},
+			Attrs{IntsAttr("strides", 2, 2), IntsAttr("pads", 2, 2, 2, 2), IntsAttr("output_padding", 1, 1)}},
+	} {
+		b.Run(l.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(2, 3))
+			x, w := randTensor(rng, l.x...), randTensor(rng, l.w...)
+			nb := l.w[0]
+			if l.op == "ConvTranspose" {
+				nb = l.w[1]
+			}
+			bias := randTensor(rng, nb)
+			def, _ := Lookup(l.op)
+			k, shapes, err := def.Build(BuildArgs{Node: &Node{Name: l.name, Op: l.op, Inputs: []string{"x", "w", "b"}, Outputs: []string{"y"}, Attrs: l.attrs},
+				In: []Shape{x.Shape, w.Shape, bias.Shape}, InType: []DType{Float32, Float32, Float32}, Consts: make([]*Tensor, 3), Opset: DefaultOpset})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if !shapes[0].Equal(l.out) {
+				b.Fatalf("output %v, want %v", shapes[0], l.out)
+			}
+			in, out := []*Tensor{x, w, bias}, []*Tensor{New(shapes[0]...)}
+			dout := []*Tensor{randTensor(rng, shapes[0]...)}
+			din := []*Tensor{New(x.Shape...), New(w.Shape...), New(bias.Shape...)}
+			// 5×5 taps over the smaller (7×7) side, once per product:
+			// forward, data gradient, filter gradient.
+			flops := 3 * 2 * float64(n*64*32*7*7*25)
+			ctx := &Ctx{}
+			cpu0 := processCPUSeconds()
+			for b.Loop() {
+				k.Forward(ctx, in, out)
+				k.Backward(ctx, in, out, dout, din)
+			}
+			reportConv(b, flops, cpu0)
+		})
+	}
+}
