@@ -8,7 +8,8 @@
 # Steps: `aekit bench --json` (3 runs), `aekit bench --full` (a whole native
 # epoch), go test -bench of the seed epoch with a CPU profile, the peak RSS of
 # `aekit train --epochs 1` (with and without its clustering step), and
-# bench/compare-ort.sh (ONNX Runtime).
+# bench/compare-ort.sh (ONNX Runtime), and the DCEC figures (strided
+# convolutions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 dir=${1:-/tmp/aekit-measure}
@@ -39,3 +40,7 @@ done | tee "$dir/train-rss.txt"
 
 echo "== ONNX Runtime comparison"
 bench/compare-ort.sh "$dir/compare-ort.json" | tee "$dir/compare-ort.txt"
+
+echo "== DCEC: the strided Conv and ConvTranspose kernels, and a training step of the whole model"
+go test ./graph/ -run '^$' -bench 'BenchmarkConvStrided' -benchtime 20x -count 1 | grep -E '^Benchmark' | tee "$dir/gobench-strided.txt"
+"$dir/aekit" bench --config examples/dcec/dcec.yaml --batch-size 64 --steps 60 --gorgonia-steps 0 --repeats 1 | tee "$dir/bench-dcec.txt"
