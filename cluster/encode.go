@@ -41,18 +41,9 @@ func Encode(enc *graph.Graph, X *graph.Tensor, batch int, progress func(done, to
 	if batch == 0 {
 		batch = DefaultEncodeBatch
 	}
-	var input *graph.ValueInfo
-	for i := range enc.Inputs {
-		if _, isParam := enc.Params[enc.Inputs[i].Name]; isParam {
-			continue
-		}
-		if input != nil {
-			return nil, 0, 0, fmt.Errorf("cluster.Encode: graph %q has more than one data input (%q, %q)", enc.Name, input.Name, enc.Inputs[i].Name)
-		}
-		input = &enc.Inputs[i]
-	}
-	if input == nil || len(enc.Outputs) == 0 {
-		return nil, 0, 0, fmt.Errorf("cluster.Encode: graph %q needs one data input and an output", enc.Name)
+	input, err := dataInput(enc)
+	if err != nil {
+		return nil, 0, 0, fmt.Errorf("cluster.Encode: %w", err)
 	}
 	fixed := len(input.Shape) > 0 && input.Shape[0] > 0
 	if fixed {
@@ -157,4 +148,23 @@ func Encode(enc *graph.Graph, X *graph.Tensor, batch int, progress func(done, to
 		return nil, 0, 0, firstEr
 	}
 	return codes, n, d, nil
+}
+
+// dataInput returns g's one data input (an input that is not an
+// initializer), and checks that g has an output.
+func dataInput(g *graph.Graph) (*graph.ValueInfo, error) {
+	var input *graph.ValueInfo
+	for i := range g.Inputs {
+		if _, isParam := g.Params[g.Inputs[i].Name]; isParam {
+			continue
+		}
+		if input != nil {
+			return nil, fmt.Errorf("graph %q has more than one data input (%q, %q)", g.Name, input.Name, g.Inputs[i].Name)
+		}
+		input = &g.Inputs[i]
+	}
+	if input == nil || len(g.Outputs) == 0 {
+		return nil, fmt.Errorf("graph %q needs one data input and an output", g.Name)
+	}
+	return input, nil
 }

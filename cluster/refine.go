@@ -86,8 +86,9 @@ func Refine(g *graph.Graph, cut string, x *graph.Tensor, cfg RefineConfig) (*Ref
 	if err != nil {
 		return nil, err
 	}
-	if len(g.Outputs) == 0 {
-		return nil, fmt.Errorf("cluster.Refine: graph %q has no output", g.Name)
+	input, err := dataInput(g)
+	if err != nil {
+		return nil, fmt.Errorf("cluster.Refine: %w", err)
 	}
 	if x == nil || x.DType != graph.Float32 || len(x.Shape) < 2 || x.Shape.Size() != len(x.Data) {
 		return nil, fmt.Errorf("cluster.Refine: data must be a float32 batch [N,…]")
@@ -106,7 +107,7 @@ func Refine(g *graph.Graph, cut string, x *graph.Tensor, cfg RefineConfig) (*Ref
 		enc.Params[name] = g.Params[name]
 	}
 	cut = enc.Outputs[0].Name
-	r, err := newRefiner(g, cut, x, cfg)
+	r, err := newRefiner(g, input.Name, cut, x, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -169,7 +170,7 @@ type refiner struct {
 	n, per, d int
 	plan      *graph.Plan
 	in        *graph.Tensor // the plan's input buffer
-	recon, z  string        // output and code value names
+	recon     string        // the output's value name
 	params    []*graph.Tensor
 	grads     []*graph.Tensor
 	opt, muOp train.Optimizer
@@ -180,17 +181,10 @@ type refiner struct {
 	rows      []int
 }
 
-func newRefiner(g *graph.Graph, cut string, x *graph.Tensor, cfg RefineConfig) (*refiner, error) {
+func newRefiner(g *graph.Graph, input, cut string, x *graph.Tensor, cfg RefineConfig) (*refiner, error) {
 	// Train on a copy of g that also outputs the code.
 	h := *g
 	h.Outputs = append([]graph.ValueInfo{g.Outputs[0]}, graph.ValueInfo{Name: cut})
-	var input string
-	for _, v := range g.Inputs {
-		if _, isParam := g.Params[v.Name]; !isParam {
-			input = v.Name
-			break
-		}
-	}
 	b := cfg.BatchSize
 	shape := append(graph.Shape{b}, x.Shape[1:]...)
 	p, err := graph.Compile(&h, map[string]graph.Shape{input: shape}, graph.Options{})
@@ -200,7 +194,7 @@ func newRefiner(g *graph.Graph, cut string, x *graph.Tensor, cfg RefineConfig) (
 	p.SetTraining(true)
 	p.Seed(cfg.Seed)
 	r := &refiner{cfg: cfg, x: x, n: x.Shape[0], per: len(x.Data) / x.Shape[0], plan: p,
-		in: p.Value(input), recon: g.Outputs[0].Name, z: cut}
+		in: p.Value(input), recon: g.Outputs[0].Name}
 	out, code := p.Value(r.recon), p.Value(cut)
 	if out == nil || code == nil {
 		return nil, fmt.Errorf("cluster.Refine: graph %q: no buffer for output %q or code %q", g.Name, r.recon, cut)

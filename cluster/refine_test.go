@@ -4,6 +4,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aekit/aekit/graph"
@@ -191,17 +192,8 @@ func TestRefineRejectsBadInput(t *testing.T) {
 			t.Errorf("%s: no error", c.name)
 			continue
 		}
-		if c.want != "" && !contains(err.Error(), c.want) {
+		if c.want != "" && !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: error %q does not mention %q", c.name, err, c.want)
 		}
 	}
-}
-
-func contains(s, sub string) bool {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return true
-		}
-	}
-	return false
 }

@@ -111,16 +111,6 @@ func clusterFlags(cmd *cobra.Command) (clusterOptions, error) {
 		}
 	}
 	switch {
-	case o.Refine && o.Encoder:
-		return o, fmt.Errorf("--refine: needs the whole autoencoder, not an encoder (--encoder)")
-	case o.Refine && o.MiniBatch:
-		return o, fmt.Errorf("--refine: not used with --minibatch")
-	case o.RefineIter < 1:
-		return o, fmt.Errorf("--refine-iter %d: must be at least 1", o.RefineIter)
-	case math.IsNaN(o.RefineGamma) || math.IsInf(o.RefineGamma, 0) || o.RefineGamma <= 0:
-		return o, fmt.Errorf("--refine-gamma %g: must be a positive number", o.RefineGamma)
-	}
-	switch {
 	case o.Model == "":
 		return o, fmt.Errorf("--model: required (an ONNX file)")
 	case o.Encoder && o.Layer != "":
@@ -135,6 +125,14 @@ func clusterFlags(cmd *cobra.Command) (clusterOptions, error) {
 		return o, fmt.Errorf("--batch-size %d: must be at least 1", o.BatchSize)
 	case math.IsNaN(o.Scale) || math.IsInf(o.Scale, 0) || o.Scale <= 0:
 		return o, fmt.Errorf("--scale %g: must be a positive number", o.Scale)
+	case o.Refine && o.Encoder:
+		return o, fmt.Errorf("--refine: needs the whole autoencoder, not an encoder (--encoder)")
+	case o.Refine && o.MiniBatch:
+		return o, fmt.Errorf("--refine: not used with --minibatch")
+	case o.RefineIter < 1:
+		return o, fmt.Errorf("--refine-iter %d: must be at least 1", o.RefineIter)
+	case math.IsNaN(o.RefineGamma) || math.IsInf(o.RefineGamma, 0) || o.RefineGamma <= 0:
+		return o, fmt.Errorf("--refine-gamma %g: must be a positive number", o.RefineGamma)
 	}
 	switch a := cluster.Algorithm(strings.ToLower(alg)); a {
 	case cluster.Lloyd, cluster.Elkan:
