@@ -24,12 +24,14 @@ type convGeom struct {
 //
 // Forward frame: x is copied into zero-padded planes of hp×wp; output
 // position p = oy·wq + ox reads xp[sw·p + offsF[t]]. The row width wp is a
-// multiple of sw and wq = sh·wp/sw, so sw·p lands on row sh·oy.
+// multiple of sw and wq = sh·wp/sw, so sw·p lands on row sh·oy; with sw > 1
+// the kernels read the frame's sw phases instead (xin), at unit stride.
 //
-// Data-gradient frame: dy is zero-inserted (stride) into planes of hu×wu,
-// dy[y][x] at row rowU + sh·y and column colU + sw·x (entries falling
-// outside only ever meet padding and are dropped); dx position p = i·wu + j
-// reads u[p + offsD[t]] with the kernel flipped and its channels swapped.
+// Data-gradient frame, unit stride: dy is copied into planes of hu×wu,
+// dy[y][x] at row rowU + y and column colU + x (entries falling outside
+// only ever meet padding and are dropped); dx position p = i·wu + j reads
+// u[p + offsD[t]] with the kernel flipped and its channels swapped. With
+// strides above 1, initPhases replaces this frame (conv_phase.go).
 //
 // Scratch is per slot: the batch is split into a fixed number of slots at
 // build time, each worked by one goroutine, so results do not depend on
@@ -95,7 +97,7 @@ func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
 	c.wp = convRoundUp(g.win+g.pl+g.pr, g.sw)
 	c.wq = g.sh * c.wp / g.sw
 	if c.share = g.sh == 1 && g.sw == 1 && c.rowU >= 0 && c.colU >= 0; c.share {
-		// One row width for both frames, so that dy zero-inserted into
+		// One row width for both frames, so that dy copied into
 		// the data-gradient frame is also dy in the forward frame's
 		// output layout, shift positions on, with zero rows below it
 		// for the filter kernel's last vector.
@@ -287,45 +289,22 @@ func (c *convCore) forwardPool(sl *convSlot, pooled []float32, arg []uint8, bias
 	}
 }
 
-// fillU zero-inserts one image dy [cout][hout][wout] into the data-gradient
+// fillU copies one image dy [cout][hout][wout] into the data-gradient
 // frame.
 func (c *convCore) fillU(sl *convSlot, dy []float32) {
 	if len(c.phases) > 0 {
 		c.fillPhased(sl, dy)
 		return
 	}
-	// Columns x0 ≤ x < x1 land inside [0, wu).
-	x0, x1 := 0, c.wout
-	if c.colU < 0 {
-		x0 = (-c.colU + c.sw - 1) / c.sw
-	}
-	if last := c.colU + c.sw*(c.wout-1); last >= c.wu {
-		x1 = (c.wu-1-c.colU)/c.sw + 1
-	}
-	// Rows y0 ≤ y < y1 likewise.
-	y0, y1 := 0, c.hout
-	if c.rowU < 0 {
-		y0 = (-c.rowU + c.sh - 1) / c.sh
-	}
-	if last := c.rowU + c.sh*(c.hout-1); last >= c.hu {
-		y1 = (c.hu-1-c.rowU)/c.sh + 1
-	}
+	// Unit stride here (strides above 1 run by phases): columns x0 ≤ x <
+	// x1 and rows y0 ≤ y < y1 land inside the frame.
+	x0, x1 := max(0, -c.colU), min(c.wout, c.wu-c.colU)
+	y0, y1 := max(0, -c.rowU), min(c.hout, c.hu-c.rowU)
 	if x0 >= x1 || y0 >= y1 {
 		return
 	}
 	for m := 0; m < c.cout; m++ {
-		plane := sl.u[m*c.planeU:]
-		src := dy[m*c.hout*c.wout:]
-		if c.sw == 1 {
-			copyRows(plane[(c.rowU+c.sh*y0)*c.wu+c.colU+x0:], c.sh*c.wu, src[y0*c.wout+x0:], c.wout, y1-y0, x1-x0, 0)
-			continue
-		}
-		for y := y0; y < y1; y++ {
-			row := plane[(c.rowU+c.sh*y)*c.wu:][:c.wu]
-			for x := x0; x < x1; x++ {
-				row[c.colU+c.sw*x] = src[y*c.wout+x]
-			}
-		}
+		copyRows(sl.u[m*c.planeU+(c.rowU+y0)*c.wu+c.colU+x0:], c.wu, dy[m*c.hout*c.wout+y0*c.wout+x0:], c.wout, y1-y0, x1-x0, 0)
 	}
 }
 

@@ -81,15 +81,15 @@ func (c *convCore) initPhases() {
 	c.planeU = c.hu * c.wu
 	c.lenU, c.spanD = g.cout*c.planeU, 0
 	c.phases = c.phases[:0]
-	for _, ry := range rows {
+	for ri, ry := range rows {
 		if ry.n == 0 {
 			continue
 		}
-		for _, rx := range cols {
+		for rj, rx := range cols {
 			if rx.n == 0 {
 				continue
 			}
-			ph := dataPhase{na: ry.n, nb: rx.n, l: ry.n * c.wu}
+			ph := dataPhase{ri: ri, rj: rj, na: ry.n, nb: rx.n, l: ry.n * c.wu}
 			maxOff := 0
 			for m := 0; m < c.mg; m++ {
 				for iy, ky := range ry.ks {
@@ -106,20 +106,6 @@ func (c *convCore) initPhases() {
 			c.spanD = max(c.spanD, span)
 			c.lenU = max(c.lenU, (g.group-1)*c.mg*c.planeU+span+maxOff)
 			c.phases = append(c.phases, ph)
-		}
-	}
-	// Phase order follows the axes; record each phase's residues.
-	i := 0
-	for ri, ry := range rows {
-		if ry.n == 0 {
-			continue
-		}
-		for rj, rx := range cols {
-			if rx.n == 0 {
-				continue
-			}
-			c.phases[i].ri, c.phases[i].rj = ri, rj
-			i++
 		}
 	}
 }
