@@ -31,7 +31,7 @@ type convGeom struct {
 // dy[y][x] at row rowU + y and column colU + x (entries falling outside
 // only ever meet padding and are dropped); dx position p = i·wu + j reads
 // u[p + offsD[t]] with the kernel flipped and its channels swapped. With
-// strides above 1, initPhases replaces this frame (conv_phase.go).
+// strides above 1, initPhases builds a phased frame instead (conv_phase.go).
 //
 // Scratch is per slot: the batch is split into a fixed number of slots at
 // build time, each worked by one goroutine, so results do not depend on
@@ -129,24 +129,13 @@ func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
 		}
 	}
 
-	c.planeU = c.hu * c.wu
-	c.ld = g.hin * c.wu
-	c.spanD = corrSpan(c.ld)
-	c.offsD = make([]int, 0, c.kd)
-	for m := 0; m < c.mg; m++ {
-		for ky := 0; ky < g.kh; ky++ {
-			for kx := 0; kx < g.kw; kx++ {
-				c.offsD = append(c.offsD, m*c.planeU+g.dh*ky*c.wu+g.dw*kx)
-			}
-		}
-	}
-	c.lenU = max(g.cout*c.planeU, (g.group-1)*c.mg*c.planeU+c.spanD-1+c.offsD[len(c.offsD)-1]+1)
 	if g.sh > 1 || g.sw > 1 {
 		c.initPhases()
+	} else {
+		c.initData()
 	}
 
 	c.wF = make([]float32, g.cout*c.kf)
-	c.wD = make([]float32, g.cin*c.kd)
 	nslot := max(min(runtime.GOMAXPROCS(0), g.n), 1)
 	c.slots = make([]convSlot, nslot)
 	for i := range c.slots {
@@ -173,6 +162,25 @@ func newConvCore(g convGeom, nbias int, transpose bool) *convCore {
 func (c *convCore) images(s int) (lo, hi int) {
 	ns := len(c.slots)
 	return s * c.n / ns, (s + 1) * c.n / ns
+}
+
+// initData lays out the unit-stride data-gradient frame (hu×wu, set by
+// newConvCore) and its packed weights.
+func (c *convCore) initData() {
+	g := c.convGeom
+	c.planeU = c.hu * c.wu
+	c.ld = g.hin * c.wu
+	c.spanD = corrSpan(c.ld)
+	c.offsD = make([]int, 0, c.kd)
+	for m := 0; m < c.mg; m++ {
+		for ky := 0; ky < g.kh; ky++ {
+			for kx := 0; kx < g.kw; kx++ {
+				c.offsD = append(c.offsD, m*c.planeU+g.dh*ky*c.wu+g.dw*kx)
+			}
+		}
+	}
+	c.lenU = max(g.cout*c.planeU, (g.group-1)*c.mg*c.planeU+c.spanD-1+c.offsD[len(c.offsD)-1]+1)
+	c.wD = make([]float32, g.cin*c.kd)
 }
 
 // packForward packs w [cout][cg][kh][kw] for the forward frame.

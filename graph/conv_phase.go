@@ -3,8 +3,8 @@ package graph
 // The data gradient of a strided convolution (which is also ConvTranspose's
 // forward) by phases.
 //
-// In the zero-inserted frame of convCore all but 1/(sh·sw) of dy's frame is
-// zeros, and the kernels would multiply through them. Instead dx is cut into
+// Zero-inserted into a frame (the textbook way), all but 1/(sh·sw) of dy's
+// frame would be zeros that the kernels multiply through. Instead dx is cut into
 // its sh·sw phases, the rows i ≡ ri (mod sh) and columns j ≡ rj (mod sw):
 // a phase meets only the taps ky' with sh | ri + dh·ky' − rowU (and likewise
 // kx'), and for output (ri + sh·a, rj + sw·b) such a tap reads
@@ -66,8 +66,8 @@ func phaseFrame(ax []phaseAxis, nIn int) (off, extent int) {
 	return off, max(off+nIn, nmax+off+hi)
 }
 
-// initPhases replaces the zero-inserted data-gradient frame by the phased
-// one; newConvCore calls it for strides above 1, before sizing the slots.
+// initPhases lays out the phased data-gradient frame; newConvCore calls it,
+// instead of initData, for strides above 1, before sizing the slots.
 func (c *convCore) initPhases() {
 	g := c.convGeom
 	rows := phaseAxes(g.hin, g.sh, g.dh, g.kh, c.rowU)
