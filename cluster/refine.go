@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/aekit/aekit/graph"
 	"github.com/aekit/aekit/train"
@@ -203,15 +202,7 @@ func newRefiner(g *graph.Graph, input, cut string, x *graph.Tensor, cfg RefineCo
 		return nil, fmt.Errorf("cluster.Refine: graph %q: output %q has shape %v, not the input's %v (not an autoencoder)", g.Name, r.recon, out.Shape, r.in.Shape)
 	}
 	r.d = len(code.Data) / b
-	// Map order is random: sorted names keep the optimizer's order fixed.
-	var names []string
-	for name := range g.Params {
-		if g.Trainable[name] {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range g.TrainableNames() {
 		r.params = append(r.params, g.Params[name])
 		gr := p.Grad(name)
 		if gr == nil {
