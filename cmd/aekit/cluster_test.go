@@ -182,14 +182,8 @@ func TestClusterOut(t *testing.T) {
 	if len(cents) != 11 || len(cents[0]) != 99 || cents[0][0] != "cluster" {
 		t.Errorf("centroids.csv: %d rows of %d columns", len(cents), len(cents[0]))
 	}
-	b, err := os.ReadFile(filepath.Join(dir, "metrics.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var m map[string]any
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(dir, "metrics.json"), &m)
 	checkScores(t, "metrics.json", m, 250, 98)
 	if cl, _ := m["clusters"].([]any); len(cl) != 10 {
 		t.Errorf("metrics.json clusters: %v", m["clusters"])
@@ -207,6 +201,18 @@ func TestClusterOut(t *testing.T) {
 	// wider than ten images.
 	if b := img.Bounds(); b.Dy() < 560 || b.Dx() < 560 {
 		t.Errorf("clusters.png is %v", b)
+	}
+}
+
+// readJSON decodes the JSON file at path into v.
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
 	}
 }
 
@@ -418,9 +424,7 @@ func TestTrainClusters(t *testing.T) {
 		t.Errorf("encoder.onnx: part %q, output %v", enc.Meta["aekit.export.part"], enc.Outputs[0].Shape)
 	}
 	var m map[string]any
-	if b, err := os.ReadFile(filepath.Join(out, "metrics.json")); err != nil || json.Unmarshal(b, &m) != nil {
-		t.Fatalf("metrics.json: %v", err)
-	}
+	readJSON(t, filepath.Join(out, "metrics.json"), &m)
 	if m["n"] != 40.0 || m["k"] != 10.0 || m["dim"] != 98.0 {
 		t.Errorf("metrics.json: n %v k %v dim %v", m["n"], m["k"], m["dim"])
 	}
@@ -449,25 +453,14 @@ func TestClusterRefine(t *testing.T) {
 	dir := t.TempDir()
 	saved := filepath.Join(dir, "refined.onnx")
 	out := filepath.Join(dir, "clusters")
-	args := []string{"cluster", "--model", seedModel(t), "--limit", "512", "--n-init", "1", "--json",
-		"--refine", "--refine-iter", "6", "--save", saved, "--out", out}
-	stdout, _, err := runAekit(t, args...)
+	m, err := clusterModelJSON(t, "--model", seedModel(t), "--limit", "512",
+		"--refine", "--refine-iter", "6", "--save", saved, "--out", out)
 	if err != nil {
 		t.Fatal(err)
-	}
-	var m map[string]any
-	if err := json.Unmarshal([]byte(stdout), &m); err != nil {
-		t.Fatalf("%v in %q", err, stdout)
 	}
 	checkScores(t, "refined", m, 512, 98)
-	b, err := os.ReadFile(filepath.Join(out, "metrics.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var metrics map[string]any
-	if err := json.Unmarshal(b, &metrics); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(out, "metrics.json"), &metrics)
 	if metrics["algorithm"] != "dcec" || metrics["refine_iterations"] != 6.0 {
 		t.Errorf("metrics.json: algorithm %v, refine_iterations %v; want dcec, 6", metrics["algorithm"], metrics["refine_iterations"])
 	}

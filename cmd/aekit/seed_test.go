@@ -1,8 +1,6 @@
 package main
 
 import (
-	"encoding/json"
-	"os"
 	"path/filepath"
 	"testing"
 
@@ -30,13 +28,7 @@ func TestSeedTrainsAsKerasDoes(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errs)
 	}
 	var h train.History
-	b, err := os.ReadFile(filepath.Join(out, "history.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := json.Unmarshal(b, &h); err != nil {
-		t.Fatal(err)
-	}
+	readJSON(t, filepath.Join(out, "history.json"), &h)
 	if len(h.Loss) != 3 || len(h.ValLoss) != 3 {
 		t.Fatalf("history: %d losses, %d val_losses, want 3 each", len(h.Loss), len(h.ValLoss))
 	}
